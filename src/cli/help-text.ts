@@ -1,0 +1,23 @@
+import { OPTIONS } from './option-table.js'
+
+export function helpText (version: string): string {
+  const rows = OPTIONS.map((o) => {
+    const flag = `--${o.flag}${o.value === null ? '' : ' ' + o.value}`
+    const env = o.env.length > 0 ? ` [env ${o.env.join(', then ')}]` : ''
+    const def = o.defaultText === '' ? '' : ` (default ${o.defaultText})`
+    return `  ${flag.padEnd(28)}${o.description}${def}${env}`
+  })
+  return [
+    `sockrouter ${version}: one HTTP port in front of every Unix-socket service`,
+    '',
+    'Usage:',
+    '  sockrouter [run] [options]   route /<service>/<name>/… to DIR/<service>/<name>.sock',
+    '  sockrouter demo [options]    the same, plus a demo service at /demo/ui/ (socket dir ./run/sockets)',
+    '',
+    'Options:',
+    ...rows,
+    '',
+    'Signals: SIGTERM/SIGINT shut down gracefully, SIGHUP rescans the socket dir.',
+    ''
+  ].join('\n')
+}

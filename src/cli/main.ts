@@ -1,0 +1,92 @@
+import { join, resolve } from 'node:path'
+import type { Logger } from 'pino'
+import { startDemoService, type DemoService } from '../demo/demo-service.js'
+import { createLogger } from '../logging/create-logger.js'
+import { startRouter, type RunningRouter } from '../start-router.js'
+import { helpText } from './help-text.js'
+import { parseOptions, UsageError, type CliOptions } from './parse-options.js'
+import { readVersion } from './version.js'
+
+export interface MainIo {
+  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean }
+  readonly stderr: NodeJS.WritableStream
+}
+
+/** Where `npm start` (the demo) keeps its sockets unless told otherwise. */
+const DEMO_SOCKET_DIR = 'run/sockets'
+
+function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService | null): Promise<number> {
+  return new Promise((resolveExit) => {
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting now')
+        resolveExit(130)
+        return
+      }
+      stopping = true
+      log.info({ signal }, 'shutting down')
+      void router.close().then(async () => {
+        await demo?.close()
+        log.info('stopped')
+        resolveExit(0)
+      })
+    }
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: rescanning socket directory')
+      void router.rescan()
+    })
+  })
+}
+
+async function run (options: CliOptions, io: MainIo): Promise<number> {
+  const log = createLogger(options.logLevel, io.stdout)
+  const socketDir = options.command === 'demo' && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir
+  let demo: DemoService | null = null
+  if (options.command === 'demo') {
+    demo = await startDemoService(join(socketDir, 'demo', 'ui.sock'))
+    log.info({ socket: 'demo/ui.sock' }, 'demo service started')
+  }
+  let router: RunningRouter
+  try {
+    router = await startRouter({ ...options, socketDir, logger: log })
+  } catch (err) {
+    await demo?.close()
+    throw err
+  }
+  if (demo !== null) {
+    const first = router.listeners[0]?.address
+    if (first?.kind === 'tcp') log.info(`demo: open http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}/demo/ui/`)
+  }
+  return await waitForShutdown(router, log, demo)
+}
+
+/** The whole CLI. Returns the exit code; errors become one line on stderr, never a stack. */
+export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io: MainIo = process): Promise<number> {
+  let options: CliOptions
+  try {
+    options = parseOptions(argv, env)
+  } catch (err) {
+    io.stderr.write(`sockrouter: ${(err as Error).message}\nTry 'sockrouter --help'.\n`)
+    return 2
+  }
+  if (options.command === 'help') {
+    io.stdout.write(helpText(readVersion()))
+    return 0
+  }
+  if (options.command === 'version') {
+    io.stdout.write(`${readVersion()}\n`)
+    return 0
+  }
+  try {
+    return await run(options, io)
+  } catch (err) {
+    const message = err instanceof UsageError || typeof (err as { code?: unknown }).code === 'string'
+      ? (err as Error).message
+      : `failed to start: ${(err as Error).message}`
+    io.stderr.write(`sockrouter: ${message}\n`)
+    return 1
+  }
+}

@@ -1,0 +1,98 @@
+import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { parseDuration } from '../config/parse-duration.js'
+import { parseListenAddress, type ListenAddress } from '../listen/listen-address.js'
+import type { LogLevel } from '../logging/create-logger.js'
+import { DEFAULT_SOCKET_DIR, OPTIONS } from './option-table.js'
+
+export type Command = 'run' | 'demo' | 'help' | 'version'
+
+export interface CliOptions {
+  readonly command: Command
+  readonly socketDir: string
+  /** True when neither the flag nor an env var chose the socket dir. */
+  readonly socketDirDefaulted: boolean
+  readonly listen: readonly ListenAddress[]
+  readonly upstreamTimeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly shutdownGraceMs: number
+  readonly logLevel: LogLevel
+}
+
+export class UsageError extends Error {
+  readonly code = 'usage'
+}
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+const COMMANDS = new Set(['run', 'demo'])
+
+type Env = Readonly<Record<string, string | undefined>>
+
+function fromEnv (env: Env, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = env[name]
+    if (value !== undefined && value !== '') return value
+  }
+  return undefined
+}
+
+function envNames (flag: string): readonly string[] {
+  return OPTIONS.find((o) => o.flag === flag)?.env ?? []
+}
+
+function durationOption (flag: string, cli: string | undefined, env: Env, fallback: string): number {
+  const text = cli ?? fromEnv(env, envNames(flag)) ?? fallback
+  try {
+    return parseDuration(text)
+  } catch (err) {
+    throw new UsageError(`--${flag}: ${(err as Error).message}`)
+  }
+}
+
+/** argv (without node and script) plus the environment → validated options. Throws UsageError. */
+export function parseOptions (argv: readonly string[], env: Env = process.env): CliOptions {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries(OPTIONS.map((o) => [o.flag, {
+        type: o.value === null ? 'boolean' as const : 'string' as const,
+        multiple: o.repeatable === true
+      }]))
+    })
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0] ?? 'bad arguments')
+  }
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>
+  const positionals = parsed.positionals
+  if (positionals.length > 1 || (positionals[0] !== undefined && !COMMANDS.has(positionals[0]))) {
+    throw new UsageError(`unknown command "${positionals.join(' ')}" (expected run or demo)`)
+  }
+  const command: Command = values.help === true ? 'help' : values.version === true ? 'version' : (positionals[0] as Command | undefined) ?? 'run'
+
+  const cliDir = values['socket-dir'] as string | undefined
+  const envDir = fromEnv(env, envNames('socket-dir'))
+  const listenTexts = (values.listen as string[] | undefined) ??
+    fromEnv(env, envNames('listen'))?.split(',').filter((s) => s.trim() !== '') ?? ['127.0.0.1:9988']
+  let listen: ListenAddress[]
+  try {
+    listen = listenTexts.map(parseListenAddress)
+  } catch (err) {
+    throw new UsageError(`--listen: ${(err as Error).message}`)
+  }
+  const logLevel = (values['log-level'] as string | undefined) ?? fromEnv(env, envNames('log-level')) ?? 'info'
+  if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${[...LOG_LEVELS].join(', ')}`)
+
+  return {
+    command,
+    socketDir: resolve(cliDir ?? envDir ?? DEFAULT_SOCKET_DIR),
+    socketDirDefaulted: cliDir === undefined && envDir === undefined,
+    listen,
+    upstreamTimeoutMs: durationOption('upstream-timeout', values['upstream-timeout'] as string | undefined, env, '60s'),
+    connectTimeoutMs: durationOption('connect-timeout', values['connect-timeout'] as string | undefined, env, '5s'),
+    shutdownGraceMs: durationOption('shutdown-grace', values['shutdown-grace'] as string | undefined, env, '5s'),
+    logLevel: logLevel as LogLevel
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Every error a client can see from the router, with a stable code, and the
+ * one place where a code becomes an HTTP status (see STYLE.md: "one place maps
+ * errors to statuses"). Messages are fixed strings: a client never sees a
+ * stack, an errno or a socket path.
+ */
+
+export type GatewayErrorCode =
+  | 'bad_request'
+  | 'forbidden'
+  | 'no_route'
+  | 'request_timeout'
+  | 'headers_too_large'
+  | 'bad_gateway'
+  | 'service_unavailable'
+  | 'gateway_timeout'
+  | 'client_closed'
+  | 'internal_error'
+
+const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
+  bad_request: 400,
+  forbidden: 403,
+  no_route: 404,
+  request_timeout: 408,
+  headers_too_large: 431,
+  // nginx's non-standard 499: the client went away; only ever logged.
+  client_closed: 499,
+  internal_error: 500,
+  bad_gateway: 502,
+  service_unavailable: 503,
+  gateway_timeout: 504
+}
+
+const DEFAULT_MESSAGE: Readonly<Record<GatewayErrorCode, string>> = {
+  bad_request: 'The request is malformed.',
+  forbidden: 'The request is not allowed.',
+  no_route: 'No service is routed at this path.',
+  request_timeout: 'The request was not received in time.',
+  headers_too_large: 'The request headers are too large.',
+  client_closed: 'The client closed the connection.',
+  internal_error: 'The router failed to handle the request.',
+  bad_gateway: 'The service refused the connection or went away.',
+  service_unavailable: 'The service is known but not running.',
+  gateway_timeout: 'The service did not answer in time.'
+}
+
+export interface GatewayErrorOptions {
+  message?: string
+  service?: string
+  cause?: unknown
+  /** Seconds, sent as Retry-After (RFC 9110 §10.2.3). */
+  retryAfter?: number
+}
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode
+  readonly status: number
+  readonly service: string | undefined
+  readonly retryAfter: number | undefined
+
+  constructor (code: GatewayErrorCode, options: GatewayErrorOptions = {}) {
+    super(options.message ?? DEFAULT_MESSAGE[code], { cause: options.cause })
+    this.name = 'GatewayError'
+    this.code = code
+    this.status = STATUS[code]
+    this.service = options.service
+    this.retryAfter = options.retryAfter
+  }
+}
+
+export interface ErrorBody {
+  error: GatewayErrorCode
+  message: string
+  service?: string
+}
+
+export function toErrorBody (err: GatewayError): ErrorBody {
+  const body: ErrorBody = { error: err.code, message: err.message }
+  if (err.service !== undefined) body.service = err.service
+  return body
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'FST_REPLY_FROM_GATEWAY_TIMEOUT',
+  'FST_REPLY_FROM_CONNECT_TIMEOUT',
+  'ETIMEDOUT'
+])
+
+function collectCodes (err: unknown): string[] {
+  const codes: string[] = []
+  let current: unknown = err
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string') codes.push(code)
+    current = (current as { cause?: unknown }).cause
+  }
+  return codes
+}
+
+/**
+ * Classifies anything thrown while talking to a backend. Connection failures
+ * are 502 and timeouts 504 (as Caddy's statusError does); an abort caused by
+ * the client leaving is 499; everything else (refused, reset, missing socket,
+ * a malformed response) is 502, because the gateway got no valid answer
+ * (RFC 9110 §15.6.3).
+ */
+export function classifyUpstreamError (err: unknown, service?: string): GatewayError {
+  if (err instanceof GatewayError) return err
+  const codes = collectCodes(err)
+  const options = { service, cause: err }
+  if (codes.some((c) => TIMEOUT_CODES.has(c))) return new GatewayError('gateway_timeout', options)
+  if (codes.includes('UND_ERR_ABORTED') || isAbortError(err)) return new GatewayError('client_closed', options)
+  return new GatewayError('bad_gateway', options)
+}
+
+function isAbortError (err: unknown): boolean {
+  return err !== null && typeof err === 'object' && (err as { name?: unknown }).name === 'AbortError'
+}

@@ -1,0 +1,108 @@
+import { METHODS } from 'node:http'
+import replyFrom from '@fastify/reply-from'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { RouteStore } from '../routing/route-store.js'
+import { matchRoute, type RouteMatch } from '../routing/match-route.js'
+import { parseRequestTarget } from '../routing/parse-request-target.js'
+import { classifyUpstreamError, GatewayError } from './gateway-errors.js'
+import { addForwardedHeaders } from './forwarded-headers.js'
+import { stripRequestHopHeaders, stripResponseHopHeaders, type HeaderMap } from './hop-headers.js'
+import { UPSTREAM_REQUEST, type UpstreamPools, type UpstreamRequest } from './upstream-pools.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once a request is matched, for the access log. */
+    routeMatch: RouteMatch | null
+  }
+}
+
+export interface HttpForwarderDeps {
+  readonly store: RouteStore
+  readonly pools: UpstreamPools
+}
+
+/** Methods Node's parser accepts that carry no request body by definition. */
+const IDEMPOTENT_RETRY = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * A stale keep-alive connection the backend closed just as we reused it fails
+ * with UND_ERR_SOCKET; one immediate retry of a body-less idempotent request
+ * hides that race. Everything else, including a backend 503, reaches the
+ * client once: reply-from's default would retry a GET that got 503 ten times.
+ */
+function retryDelay ({ err, req, attempt }: { err: Error | null, req: { method: string, body?: unknown }, attempt: number }): number | null {
+  const code = (err as { cause?: { code?: string }, code?: string } | null)?.code
+  if (attempt === 0 && code === 'UND_ERR_SOCKET' && IDEMPOTENT_RETRY.has(req.method) && !req.body) return 1
+  return null
+}
+
+function upstreamHeaders (request: FastifyRequest, match: RouteMatch, signal: AbortSignal): HeaderMap {
+  const headers = stripRequestHopHeaders(request.raw.headers)
+  addForwardedHeaders(headers, {
+    clientAddress: request.raw.socket.remoteAddress,
+    proto: 'http',
+    host: request.raw.headers.host,
+    prefix: match.route.forwardedPrefix
+  })
+  const upstream: UpstreamRequest = { origin: match.route.upstream.origin, path: match.upstreamPath, signal }
+  Object.defineProperty(headers, UPSTREAM_REQUEST, { value: upstream, enumerable: true })
+  return headers
+}
+
+function abortWhenClientLeaves (reply: FastifyReply): AbortSignal {
+  const controller = new AbortController()
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort()
+  })
+  return controller.signal
+}
+
+/**
+ * Plain HTTP goes through reply-from over the route's unix socket, streamed
+ * both ways. Upgrade requests never get here: Node hands them to the server's
+ * `upgrade` event.
+ */
+export async function registerHttpForwarder (app: FastifyInstance, deps: HttpForwarderDeps): Promise<void> {
+  await app.register(replyFrom, {
+    base: 'http://upstream.invalid',
+    undici: deps.pools as never,
+    disableRequestLogging: true
+  })
+
+  // Bodies pass through as the raw stream: no size limit, no JSON re-parse.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
+
+  for (const method of METHODS) {
+    if (method === 'CONNECT' || app.supportedMethods.includes(method)) continue
+    app.addHttpMethod(method, { hasBody: true })
+  }
+  app.decorateRequest('routeMatch', null)
+
+  app.route({
+    method: app.supportedMethods.filter((m) => m !== 'CONNECT'),
+    url: '/*',
+    exposeHeadRoute: false,
+    handler (request, reply) {
+      const match = matchRoute(deps.store.current, parseRequestTarget(request.raw.url ?? '/'))
+      if (match === null) throw new GatewayError('no_route')
+      request.routeMatch = match
+      const signal = abortWhenClientLeaves(reply)
+      const service = match.route.service
+      return reply.from('/', {
+        retryDelay,
+        rewriteRequestHeaders: () => upstreamHeaders(request, match, signal) as never,
+        rewriteHeaders: (headers) => stripResponseHopHeaders(headers) as never,
+        onError: (errorReply, { error }) => {
+          const failure = classifyUpstreamError(error, service)
+          if (failure.code === 'client_closed') {
+            errorReply.code(failure.status)
+            errorReply.raw.destroy()
+            return
+          }
+          errorReply.send(failure)
+        }
+      })
+    }
+  })
+}

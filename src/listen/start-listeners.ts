@@ -1,0 +1,75 @@
+import type { Server } from 'node:http'
+import { connect } from 'node:net'
+import { lstat, unlink } from 'node:fs/promises'
+import { formatListenAddress, type ListenAddress } from './listen-address.js'
+
+export class ListenError extends Error {
+  readonly code: string
+  constructor (address: ListenAddress, code: string, reason: string) {
+    super(`cannot listen on ${formatListenAddress(address)}: ${reason}`)
+    this.code = code
+  }
+}
+
+export interface Listener {
+  readonly server: Server
+  /** The address actually bound: port 0 resolved. */
+  readonly address: ListenAddress
+}
+
+function reasonFor (err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE': return 'address already in use'
+    case 'EACCES': return 'permission denied'
+    case 'EADDRNOTAVAIL': return 'address not available on this host'
+    case 'ENOENT': return 'directory does not exist'
+    default: return err.code ?? 'failed'
+  }
+}
+
+function isLive (path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path)
+    probe.once('connect', () => { probe.destroy(); resolve(true) })
+    probe.once('error', () => resolve(false))
+  })
+}
+
+/**
+ * A socket file left by a crashed router would make listen fail with
+ * EADDRINUSE; remove it, but only if nobody answers on it.
+ */
+async function clearStaleUnixSocket (address: ListenAddress & { kind: 'unix' }): Promise<void> {
+  const stats = await lstat(address.path).catch(() => null)
+  if (stats === null) return
+  if (!stats.isSocket() || await isLive(address.path)) {
+    throw new ListenError(address, 'EADDRINUSE', stats.isSocket() ? 'address already in use' : 'a file that is not a socket is in the way')
+  }
+  await unlink(address.path)
+}
+
+function bound (server: Server, requested: ListenAddress): ListenAddress {
+  const info = server.address()
+  if (requested.kind === 'unix' || info === null || typeof info === 'string') return requested
+  return { kind: 'tcp', host: info.address, port: info.port }
+}
+
+export async function listenOn (server: Server, address: ListenAddress): Promise<Listener> {
+  if (address.kind === 'unix') await clearStaleUnixSocket(address)
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(address, err.code ?? 'listen_failed', reasonFor(err)))
+    server.once('error', onError)
+    const done = (): void => { server.off('error', onError); resolve() }
+    if (address.kind === 'unix') server.listen(address.path, done)
+    else server.listen(address.port, address.host, done)
+  })
+  return { server, address: bound(server, address) }
+}
+
+/** Closes a listener; Node removes a unix socket file on close. */
+export function closeListener (listener: Listener): Promise<void> {
+  return new Promise((resolve) => {
+    listener.server.close(() => resolve())
+    listener.server.closeIdleConnections()
+  })
+}

@@ -1,0 +1,17 @@
+import pino, { type Level, type Logger } from 'pino'
+import pretty from 'pino-pretty'
+
+export type LogLevel = Level | 'silent'
+
+/**
+ * JSON lines by default. Pretty only on a TTY, and as an in-process stream:
+ * pino transports run in worker threads that load files by path, which breaks
+ * once the router is bundled into one binary (issue #2).
+ */
+export function createLogger (level: LogLevel, destination: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Logger {
+  const options = { level, base: { name: 'sockrouter' } }
+  if (destination.isTTY === true) {
+    return pino(options, pretty({ destination, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' }))
+  }
+  return pino(options, destination === process.stdout ? pino.destination(1) : destination)
+}

@@ -1,0 +1,96 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import { registerAdminRoutes } from './admin/admin-routes.js'
+import { GatewayError } from './forward/gateway-errors.js'
+import { sendGatewayError } from './forward/error-response.js'
+import { registerHttpForwarder } from './forward/http-forwarder.js'
+import type { UpstreamPools } from './forward/upstream-pools.js'
+import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
+import { registerAccessLog } from './logging/access-log.js'
+import type { RouteStore } from './routing/route-store.js'
+
+export interface ServerDeps {
+  readonly store: RouteStore
+  readonly pools: UpstreamPools
+  readonly logger: Logger
+  readonly startedAt?: number
+}
+
+export interface BuiltServer {
+  readonly app: FastifyInstance
+  /** A further listener with the same handler, for each extra `--listen`. */
+  createListenerServer (): Server
+}
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
+
+/**
+ * Node's defaults are wrong for a proxy: requestTimeout (300 s) cuts long
+ * uploads. Header timeout stays as a slowloris guard; keep-alive is a little
+ * longer than a browser's, as nginx's 75 s is.
+ */
+function configureServer (server: Server): Server {
+  server.requestTimeout = 0
+  server.headersTimeout = 60_000
+  server.keepAliveTimeout = 72_000
+  return server
+}
+
+/**
+ * The Fastify app with every route and hook, not listening: tests and main
+ * decide where it listens.
+ */
+export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
+  let handler: RequestHandler | null = null
+  const onClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {
+    const failure = clientErrorToGatewayError(err)
+    deps.logger.debug({ err: { code: err.code }, status: failure?.status }, 'client error')
+    if (failure === null || socket.destroyed) return
+    writeRawError(socket, failure)
+  }
+
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // The access log (logging/access-log.ts) writes one line per request instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    serverFactory: (httpHandler) => {
+      handler = httpHandler
+      return configureServer(createServer(httpHandler))
+    },
+    clientErrorHandler: onClientError,
+    frameworkErrors: (error, request, reply) => {
+      deps.logger.debug({ err: { code: error.code } }, 'framework error')
+      void sendGatewayError(request, reply, new GatewayError('bad_request'), deps.store.current)
+    }
+  })
+
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    let failure: GatewayError
+    if (error instanceof GatewayError) {
+      failure = error
+    } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      failure = new GatewayError('bad_request')
+    } else {
+      request.log.error({ err: error }, 'unexpected error')
+      failure = new GatewayError('internal_error')
+    }
+    return sendGatewayError(request, reply, failure, deps.store.current)
+  })
+  app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('no_route'), deps.store.current))
+
+  registerAccessLog(app)
+  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now() })
+  await registerHttpForwarder(app, { store: deps.store, pools: deps.pools })
+  await app.ready()
+
+  return {
+    app,
+    createListenerServer () {
+      const server = configureServer(createServer(handler as RequestHandler))
+      server.on('clientError', onClientError)
+      return server
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { Writable } from 'node:stream'
+import pino from 'pino'
+import { parseListenAddress, type ListenAddress } from '../../src/listen/listen-address.js'
+import { startRouter, type RouterOptions, type RunningRouter } from '../../src/start-router.js'
+import type { RouteTable } from '../../src/routing/route-types.js'
+
+export interface TestRouter {
+  readonly router: RunningRouter
+  readonly port: number
+  readonly url: string
+  /** Every log line the router wrote, parsed. */
+  readonly logs: Record<string, unknown>[]
+}
+
+interface Teardown { teardown (fn: () => unknown): void }
+
+export type TestRouterOptions = Partial<Omit<RouterOptions, 'logger' | 'socketDir'>> & { socketDir: string, logLevel?: pino.Level }
+
+/** The real router on 127.0.0.1:0, logging into an array. */
+export async function startTestRouter (t: Teardown, options: TestRouterOptions): Promise<TestRouter> {
+  const logs: Record<string, unknown>[] = []
+  const sink = new Writable({
+    write (chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') logs.push(JSON.parse(line) as Record<string, unknown>)
+      done()
+    }
+  })
+  const listen: ListenAddress[] = options.listen !== undefined ? [...options.listen] : [parseListenAddress('127.0.0.1:0')]
+  const router = await startRouter({
+    upstreamTimeoutMs: 60_000,
+    connectTimeoutMs: 5_000,
+    shutdownGraceMs: 1_000,
+    ...options,
+    listen,
+    logger: pino({ level: options.logLevel ?? 'debug' }, sink)
+  })
+  t.teardown(() => router.close())
+  const first = router.listeners[0]?.address
+  const port = first?.kind === 'tcp' ? first.port : 0
+  return { router, port, url: `http://127.0.0.1:${port}`, logs }
+}
+
+/** Resolves once the route table satisfies `predicate`; rejects after `timeoutMs`. Event-driven, no polling. */
+export function waitForTable (router: RunningRouter, predicate: (table: RouteTable) => boolean, timeoutMs: number, what = 'route table change'): Promise<RouteTable> {
+  if (predicate(router.store.current)) return Promise.resolve(router.store.current)
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      router.store.off('swap', onSwap)
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))
+    }, timeoutMs)
+    const onSwap = ({ current }: { current: RouteTable }): void => {
+      if (!predicate(current)) return
+      clearTimeout(timer)
+      router.store.off('swap', onSwap)
+      resolve(current)
+    }
+    router.store.on('swap', onSwap)
+  })
+}
+
+export function hasRoute (prefix: string) {
+  return (table: RouteTable): boolean => table.routes.some((r) => r.prefix === prefix)
+}
