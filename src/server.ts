@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { registerAdminRoutes } from './admin/admin-routes.js'
@@ -11,11 +12,15 @@ import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-er
 import { registerAccessLog } from './logging/access-log.js'
 import type { RouteStore } from './routing/route-store.js'
 
+export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+
 export interface ServerDeps {
   readonly store: RouteStore
   readonly pools: UpstreamPools
   readonly logger: Logger
   readonly startedAt?: number
+  /** Handles the `upgrade` event of every listener (issue #3); plain HTTP never sees upgrades then. */
+  readonly onUpgrade?: UpgradeListener
 }
 
 export interface BuiltServer {
@@ -57,7 +62,9 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     logController: new LogController({ disableRequestLogging: true }),
     serverFactory: (httpHandler) => {
       handler = httpHandler
-      return configureServer(createServer(httpHandler))
+      const server = configureServer(createServer(httpHandler))
+      if (deps.onUpgrade !== undefined) server.on('upgrade', deps.onUpgrade)
+      return server
     },
     clientErrorHandler: onClientError,
     frameworkErrors: (error, request, reply) => {
@@ -90,6 +97,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     createListenerServer () {
       const server = configureServer(createServer(handler as RequestHandler))
       server.on('clientError', onClientError)
+      if (deps.onUpgrade !== undefined) server.on('upgrade', deps.onUpgrade)
       return server
     }
   }
