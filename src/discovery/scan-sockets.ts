@@ -1,3 +1,4 @@
+import type { BigIntStats } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DiscoveredSocket, SocketSnapshot } from '../routing/route-types.js'
@@ -15,9 +16,9 @@ function socketBaseName (fileName: string): string | null {
   return VALID_NAME.test(base) ? base : null
 }
 
-async function statOrNull (path: string): Promise<import('node:fs').Stats | null> {
+async function statOrNull (path: string): Promise<BigIntStats | null> {
   try {
-    return await stat(path)
+    return await stat(path, { bigint: true })
   } catch {
     // Gone between readdir and stat, or unreadable: the next scan sees the truth.
     return null
@@ -40,7 +41,8 @@ async function socketAt (dir: string, relativePath: string, service: string, nam
     report(relativePath, 'not a socket')
     return null
   }
-  return { service, name, path, relativePath, identity: `${stats.dev}:${stats.ino}` }
+  // The inode alone is not enough: a socket unlinked and re-bound at once often gets the same one back.
+  return { service, name, path, relativePath, identity: `${stats.dev}:${stats.ino}:${stats.ctimeNs}` }
 }
 
 async function scanServiceDir (dir: string, service: string, report: IgnoredEntryReporter): Promise<DiscoveredSocket[]> {

@@ -8,7 +8,7 @@ export interface DiscoveredSocket {
   readonly path: string
   /** Path relative to the socket dir (`svc/ui.sock`): what logs show. */
   readonly relativePath: string
-  /** `dev:ino` of the socket file, so a socket re-created by a new process is a new upstream. */
+  /** `dev:ino:ctime` of the socket file, so a socket re-created by a new process is a new upstream. */
   readonly identity: string
 }
 

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import { parseListenAddress, type ListenAddress } from '../../src/listen/listen-address.js'
@@ -10,6 +11,8 @@ export interface TestRouter {
   readonly url: string
   /** Every log line the router wrote, parsed. */
   readonly logs: Record<string, unknown>[]
+  /** Resolves with the first log line matching `predicate`, past or future. */
+  waitForLog (predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
 }
 
 interface Teardown { teardown (fn: () => unknown): void }
@@ -19,12 +22,32 @@ export type TestRouterOptions = Partial<Omit<RouterOptions, 'logger' | 'socketDi
 /** The real router on 127.0.0.1:0, logging into an array. */
 export async function startTestRouter (t: Teardown, options: TestRouterOptions): Promise<TestRouter> {
   const logs: Record<string, unknown>[] = []
+  const lines = new EventEmitter()
   const sink = new Writable({
     write (chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line !== '') logs.push(JSON.parse(line) as Record<string, unknown>)
+      for (const text of chunk.toString().split('\n')) {
+        if (text === '') continue
+        const line = JSON.parse(text) as Record<string, unknown>
+        logs.push(line)
+        lines.emit('line', line)
+      }
       done()
     }
   })
+  const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 5000): Promise<Record<string, unknown>> => {
+    const found = logs.find(predicate)
+    if (found !== undefined) return Promise.resolve(found)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { lines.off('line', onLine); reject(new Error(`no matching log line within ${timeoutMs} ms`)) }, timeoutMs)
+      const onLine = (line: Record<string, unknown>): void => {
+        if (!predicate(line)) return
+        clearTimeout(timer)
+        lines.off('line', onLine)
+        resolve(line)
+      }
+      lines.on('line', onLine)
+    })
+  }
   const listen: ListenAddress[] = options.listen !== undefined ? [...options.listen] : [parseListenAddress('127.0.0.1:0')]
   const router = await startRouter({
     upstreamTimeoutMs: 60_000,
@@ -37,7 +60,7 @@ export async function startTestRouter (t: Teardown, options: TestRouterOptions):
   t.teardown(() => router.close())
   const first = router.listeners[0]?.address
   const port = first?.kind === 'tcp' ? first.port : 0
-  return { router, port, url: `http://127.0.0.1:${port}`, logs }
+  return { router, port, url: `http://127.0.0.1:${port}`, logs, waitForLog }
 }
 
 /** Resolves once the route table satisfies `predicate`; rejects after `timeoutMs`. Event-driven, no polling. */
