@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { startBackend } from './helpers/backend.js'
+import { httpGet, rawExchange, statusOf } from './helpers/http-client.js'
+import { makeTempDir } from './helpers/temp-dir.js'
+import { startTestRouter } from './helpers/router.js'
+
+const run = promisify(execFile)
+
+async function setup (t: Parameters<typeof makeTempDir>[0]) {
+  const dir = makeTempDir(t)
+  const backend = await startBackend(t, join(dir, 'svc', 'ui.sock'))
+  const router = await startTestRouter(t, { socketDir: dir })
+  return { backend, ...router }
+}
+
+const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`
+
+t.test('dot-segments, raw or encoded, are refused with 400 and never reach a backend', async (t) => {
+  const { backend, port, url } = await setup(t)
+  for (const path of ['/svc/ui/../x', '/svc/ui/./x', '/svc/../svc/ui/x', '/svc/ui/%2e%2e/x', '/svc/ui/%2E%2e', '/svc/%2e/x', '/%2e%2e/etc/passwd', '/svc/ui/.%2e/x', '/..']) {
+    const raw = await rawExchange(port, get(path))
+    t.equal(statusOf(raw), 400, path)
+    t.match(raw, /"error":"bad_request"/)
+  }
+  t.equal(backend.seen.length, 0)
+  t.equal((await httpGet(`${url}/svc/ui/`)).status, 200, 'the router stays up')
+})
+
+t.test('encoded slash, backslash or NUL in the service or name segment is a 400', async (t) => {
+  const { backend, port } = await setup(t)
+  for (const path of ['/svc%2Fui/x', '/svc%2fui/', '/svc/ui%2F/x', '/svc%5Cui/', '/svc\\ui/', '/svc/ui%00/', '/svc%00/ui/', '/sv%zz/ui/']) {
+    t.equal(statusOf(await rawExchange(port, get(path))), 400, path)
+  }
+  t.equal(backend.seen.length, 0)
+})
+
+t.test('encoded characters in the rest of the path pass through untouched', async (t) => {
+  const { backend, port } = await setup(t)
+  const raw = await rawExchange(port, get('/svc/ui/a%2Fb%5Cc%00d/x.y/...z?%2e%2e'))
+  t.equal(statusOf(raw), 200)
+  t.equal(backend.seen.at(-1)?.url, '/a%2Fb%5Cc%00d/x.y/...z?%2e%2e')
+})
+
+t.test('a percent-encoded service name matches its decoded form', async (t) => {
+  const { backend, port } = await setup(t)
+  t.equal(statusOf(await rawExchange(port, get('/%73vc/ui/enc'))), 200)
+  t.equal(backend.seen.at(-1)?.url, '/enc')
+})
+
+t.test('absolute-form request targets route by their path', async (t) => {
+  const { backend, port } = await setup(t)
+  t.equal(statusOf(await rawExchange(port, get('http://127.0.0.1/svc/ui/abs?q=1'))), 200)
+  t.equal(backend.seen.at(-1)?.url, '/abs?q=1')
+  t.equal(statusOf(await rawExchange(port, get('http://127.0.0.1'))), 404)
+})
+
+t.test('curl --path-as-is with .. is refused', async (t) => {
+  const { backend, url } = await setup(t)
+  const { stdout } = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--path-as-is', `${url}/svc/ui/../../etc/passwd`])
+  t.equal(stdout, '400')
+  t.equal(backend.seen.length, 0)
+})
+
+t.test('malformed requests get 400, oversized headers 431, and the router stays up', async (t) => {
+  const { backend, port, url } = await setup(t)
+  t.equal(statusOf(await rawExchange(port, 'GARBAGE\r\n\r\n')), 400, 'malformed request line')
+  t.equal(statusOf(await rawExchange(port, 'GET /svc/ui/\0x HTTP/1.1\r\nHost: a\r\n\r\n')), 400, 'raw NUL')
+  t.equal(statusOf(await rawExchange(port, 'GET /svc/ui/ HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n')), 400, 'bad header name')
+  const big = await rawExchange(port, `GET /svc/ui/ HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+  t.equal(statusOf(big), 431, 'oversized headers')
+  t.match(big, /"error":"headers_too_large"/)
+  t.equal(statusOf(await rawExchange(port, 'GET svc/ui/ HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')), 400, 'relative target')
+  t.equal(backend.seen.length, 0)
+  t.equal((await httpGet(`${url}/svc/ui/`)).status, 200, 'still serving')
+})
