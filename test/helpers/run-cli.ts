@@ -4,6 +4,15 @@ import { fileURLToPath } from 'node:url'
 
 export const BIN = fileURLToPath(new URL('../../bin/sockrouter', import.meta.url))
 
+/**
+ * tap records coverage in child processes too, but tsx-compiled sources from a
+ * child break its merged report (it shrinks to the bin file alone), so the CLI
+ * children opt out; in-process tests cover the same code.
+ */
+function cliEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env }
+}
+
 export interface CliResult {
   readonly code: number | null
   readonly stdout: string
@@ -12,7 +21,7 @@ export interface CliResult {
 
 /** Runs bin/sockrouter to completion. */
 export async function runCli (args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } })
+  const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env) })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
@@ -33,7 +42,7 @@ interface Teardown { teardown (fn: () => unknown): void }
 
 /** Starts bin/sockrouter and parses its JSON log lines as they come. */
 export function startCli (t: Teardown, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } })
+  const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env) })
   const lines: Record<string, unknown>[] = []
   const waiters = new Set<(line: Record<string, unknown>) => void>()
   let buffer = ''
