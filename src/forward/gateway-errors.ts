@@ -88,15 +88,13 @@ const TIMEOUT_CODES = new Set([
   'ETIMEDOUT'
 ])
 
-function collectCodes (err: unknown): string[] {
-  const codes: string[] = []
-  let current: unknown = err
-  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === 'string') codes.push(code)
-    current = (current as { cause?: unknown }).cause
+/** The error and its causes, outermost first: reply-from wraps undici's errors in its own. */
+function causeChain (err: unknown): object[] {
+  const chain: object[] = []
+  for (let current = err; chain.length < 5 && current !== null && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
+    chain.push(current)
   }
-  return codes
+  return chain
 }
 
 /**
@@ -104,17 +102,17 @@ function collectCodes (err: unknown): string[] {
  * are 502 and timeouts 504 (as Caddy's statusError does); an abort caused by
  * the client leaving is 499; everything else (refused, reset, missing socket,
  * a malformed response) is 502, because the gateway got no valid answer
- * (RFC 9110 §15.6.3).
+ * (RFC 9110 §15.6.3). A GatewayError anywhere in the chain keeps its code.
  */
 export function classifyUpstreamError (err: unknown, service?: string): GatewayError {
-  if (err instanceof GatewayError) return err
-  const codes = collectCodes(err)
-  const options = { service, cause: err }
-  if (codes.some((c) => TIMEOUT_CODES.has(c))) return new GatewayError('gateway_timeout', options)
-  if (codes.includes('UND_ERR_ABORTED') || isAbortError(err)) return new GatewayError('client_closed', options)
+  const chain = causeChain(err)
+  const known = chain.find((e): e is GatewayError => e instanceof GatewayError)
+  const options = { service: known?.service ?? service, cause: err }
+  if (known !== undefined) return new GatewayError(known.code, { ...options, message: known.message, retryAfter: known.retryAfter })
+  const codes = chain.map((e) => (e as { code?: unknown }).code)
+  if (codes.some((c) => typeof c === 'string' && TIMEOUT_CODES.has(c))) return new GatewayError('gateway_timeout', options)
+  if (codes.includes('UND_ERR_ABORTED') || chain.some((e) => (e as { name?: unknown }).name === 'AbortError')) {
+    return new GatewayError('client_closed', options)
+  }
   return new GatewayError('bad_gateway', options)
-}
-
-function isAbortError (err: unknown): boolean {
-  return err !== null && typeof err === 'object' && (err as { name?: unknown }).name === 'AbortError'
 }

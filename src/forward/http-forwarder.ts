@@ -21,7 +21,7 @@ export interface HttpForwarderDeps {
   readonly pools: UpstreamPools
 }
 
-/** Methods Node's parser accepts that carry no request body by definition. */
+/** Idempotent methods (RFC 9110 §9.2.2) that are safe to send twice when they carry no body. */
 const IDEMPOTENT_RETRY = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
@@ -31,7 +31,7 @@ const IDEMPOTENT_RETRY = new Set(['GET', 'HEAD', 'OPTIONS'])
  * client once: reply-from's default would retry a GET that got 503 ten times.
  */
 function retryDelay ({ err, req, attempt }: { err: Error | null, req: { method: string, body?: unknown }, attempt: number }): number | null {
-  const code = (err as { cause?: { code?: string }, code?: string } | null)?.code
+  const code = (err as { code?: string } | null)?.code
   if (attempt === 0 && code === 'UND_ERR_SOCKET' && IDEMPOTENT_RETRY.has(req.method) && !req.body) return 1
   return null
 }

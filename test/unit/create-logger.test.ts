@@ -1,0 +1,35 @@
+import { Writable } from 'node:stream'
+import t from 'tap'
+import { createLogger } from '../../src/logging/create-logger.js'
+
+function sink (isTTY: boolean): Writable & { isTTY: boolean, text: () => string } {
+  let text = ''
+  const stream = new Writable({ write (chunk: Buffer, _enc, done) { text += chunk.toString(); done() } })
+  return Object.assign(stream, { isTTY, text: () => text })
+}
+
+t.test('JSON lines with stable fields when not on a terminal', async (t) => {
+  const out = sink(false)
+  createLogger('info', out).info({ service: 'svc', status: 200 }, 'request')
+  const line = JSON.parse(out.text()) as Record<string, unknown>
+  t.match(line, { level: 30, name: 'sockrouter', service: 'svc', status: 200, msg: 'request' })
+})
+
+t.test('pretty, not JSON, on a terminal', async (t) => {
+  const out = sink(true)
+  const log = createLogger('info', out)
+  log.info({ service: 'svc' }, 'hello pretty')
+  log.flush()
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  t.match(out.text(), /hello pretty/)
+  t.throws(() => JSON.parse(out.text()), 'not a JSON line')
+})
+
+t.test('the level filters', async (t) => {
+  const out = sink(false)
+  const log = createLogger('warn', out)
+  log.info('dropped')
+  log.warn('kept')
+  t.match(out.text(), /kept/)
+  t.notMatch(out.text(), /dropped/)
+})
