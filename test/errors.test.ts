@@ -56,9 +56,12 @@ t.test('a backend killed after sending headers cuts the client connection', asyn
 t.test('error bodies never carry a stack, an errno or a socket path', async (t) => {
   const dir = makeTempDir(t)
   await startBackend(t, join(dir, 'crash', 'ui.sock'), (req) => { req.socket.destroy() })
-  const { url } = await startTestRouter(t, { socketDir: dir })
+  const { url, waitForLog } = await startTestRouter(t, { socketDir: dir })
   const res = await httpGet(`${url}/crash/ui/x`)
   t.equal(res.status, 502)
   t.notMatch(res.text, /at |ECONN|UND_ERR|\.sock|\/tmp/)
   t.same(Object.keys(JSON.parse(res.text) as object).sort(), ['error', 'message', 'service'])
+  const line = await waitForLog((l) => l.msg === 'upstream request failed')
+  t.match(line, { level: 40, service: 'crash', socket: 'crash/ui.sock', error: 'bad_gateway', cause: 'UND_ERR_SOCKET' })
+  t.notMatch(JSON.stringify(line), dir, 'the operator log line names the socket, not its path')
 })

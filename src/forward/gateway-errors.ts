@@ -97,6 +97,12 @@ function causeChain (err: unknown): object[] {
   return chain
 }
 
+/** The innermost error code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT…), for operators' logs only. */
+export function innermostCode (err: unknown): string | undefined {
+  const codes = causeChain(err).map((e) => (e as { code?: unknown }).code).filter((c): c is string => typeof c === 'string')
+  return codes.at(-1)
+}
+
 /**
  * Classifies anything thrown while talking to a backend. Connection failures
  * are 502 and timeouts 504 (as Caddy's statusError does); an abort caused by

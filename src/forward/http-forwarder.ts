@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteStore } from '../routing/route-store.js'
 import { matchRoute, type RouteMatch } from '../routing/match-route.js'
 import { parseRequestTarget } from '../routing/parse-request-target.js'
-import { classifyUpstreamError, GatewayError } from './gateway-errors.js'
+import { classifyUpstreamError, GatewayError, innermostCode } from './gateway-errors.js'
 import { addForwardedHeaders } from './forwarded-headers.js'
 import { stripRequestHopHeaders, stripResponseHopHeaders, type HeaderMap } from './hop-headers.js'
 import { UPSTREAM_REQUEST, type UpstreamPools, type UpstreamRequest } from './upstream-pools.js'
@@ -83,6 +83,10 @@ export async function registerHttpForwarder (app: FastifyInstance, deps: HttpFor
     method: app.supportedMethods.filter((m) => m !== 'CONNECT'),
     url: '/*',
     exposeHeadRoute: false,
+    // reply-from logs every upstream failure at warn with the whole error
+    // object (socket paths, DOMException dumps); onError below writes one
+    // compact line instead.
+    logLevel: 'error',
     handler (request, reply) {
       const match = matchRoute(deps.store.current, parseRequestTarget(request.raw.url ?? '/'))
       if (match === null) throw new GatewayError('no_route')
@@ -95,6 +99,13 @@ export async function registerHttpForwarder (app: FastifyInstance, deps: HttpFor
         rewriteHeaders: (headers) => stripResponseHopHeaders(headers) as never,
         onError: (errorReply, { error }) => {
           const failure = classifyUpstreamError(error, service)
+          app.log[failure.code === 'client_closed' ? 'debug' : 'warn']({
+            reqId: request.id,
+            service,
+            socket: match.route.upstream.socketName,
+            error: failure.code,
+            cause: innermostCode(error)
+          }, 'upstream request failed')
           if (failure.code === 'client_closed') {
             errorReply.code(failure.status)
             errorReply.raw.destroy()

@@ -68,6 +68,9 @@ export class UpstreamPools {
     const live = new Map<string, string>()
     for (const route of table.routes) live.set(route.upstream.origin, route.upstream.socketPath)
     for (const [origin, socketPath] of live) this.#socketPaths.set(origin, socketPath)
+    for (const [origin, pool] of this.#pools) {
+      if (pool.closed || pool.destroyed) this.#pools.delete(origin)
+    }
     for (const origin of [...this.#socketPaths.keys()]) {
       if (live.has(origin)) continue
       this.#socketPaths.delete(origin)
@@ -77,9 +80,11 @@ export class UpstreamPools {
     }
   }
 
-  /** Open pools, for tests and the health view. */
+  /** Open pools, for tests and the health view. The Agent closes idle pools on its own, so closed ones are skipped. */
   get poolCount (): number {
-    return this.#pools.size
+    let open = 0
+    for (const pool of this.#pools.values()) if (!pool.closed && !pool.destroyed) open++
+    return open
   }
 
   /** The `request` reply-from calls when given this object as its `undici` option. */

@@ -1,21 +1,23 @@
 import { performance } from 'node:perf_hooks'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Socket } from 'node:net'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /** nginx's 499: the client closed the connection before the response head was sent. */
 const CLIENT_CLOSED = 499
 
-function logRequest (request: FastifyRequest, reply: FastifyReply, startedAt: number, bytesAtStart: number): void {
+function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: FastifyReply, socket: Socket, startedAt: number, bytesAtStart: number): void {
   const res = reply.raw
   const route = request.routeMatch?.route
   const finished = res.writableFinished
-  request.log.info({
+  log.info({
+    reqId: request.id,
     method: request.method,
     url: request.url,
     service: route?.service,
     socket: route?.upstream.socketName,
     status: res.headersSent ? res.statusCode : CLIENT_CLOSED,
     ms: Math.round((performance.now() - startedAt) * 100) / 100,
-    bytes: (request.raw.socket?.bytesWritten ?? bytesAtStart) - bytesAtStart,
+    bytes: socket.bytesWritten - bytesAtStart,
     ...(finished ? {} : { aborted: true })
   }, 'request')
 }
@@ -26,13 +28,17 @@ function logRequest (request: FastifyRequest, reply: FastifyReply, startedAt: nu
  * client for this response, head included; HTTP/1.1 answers one request at a
  * time per connection, so the socket counter's delta is this response).
  * Written on the response's `close`, which, unlike Fastify's onResponse,
- * also fires when the client leaves mid-stream (an SSE tab closed).
+ * also fires when the client leaves mid-stream (an SSE tab closed). It uses
+ * the app logger: the forwarder route's own logger is quietened (see
+ * http-forwarder.ts).
  */
 export function registerAccessLog (app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     const startedAt = performance.now()
-    const bytesAtStart = request.raw.socket?.bytesWritten ?? 0
-    reply.raw.once('close', () => logRequest(request, reply, startedAt, bytesAtStart))
+    // Held here because Node detaches req.socket and res.socket before `close`.
+    const socket = request.raw.socket
+    const bytesAtStart = socket.bytesWritten
+    reply.raw.once('close', () => logRequest(app.log, request, reply, socket, startedAt, bytesAtStart))
     done()
   })
 }

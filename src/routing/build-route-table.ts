@@ -53,8 +53,12 @@ export function buildRouteTable (snapshot: SocketSnapshot): BuildResult {
     byKey.set(route.key, route)
   }
   const routes = [...byKey.values()].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0))
-  const maxDepth = routes.reduce((max, r) => Math.max(max, r.depth), 0)
-  return { table: Object.freeze({ routes: Object.freeze(routes), byKey, maxDepth }), skipped }
+  const parents = new Set<string>()
+  for (const route of routes) {
+    const segments = route.key.split('/')
+    for (let depth = 1; depth < segments.length; depth++) parents.add(segments.slice(0, depth).join('/'))
+  }
+  return { table: Object.freeze({ routes: Object.freeze(routes), byKey, parents }), skipped }
 }
 
-export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), byKey: new Map(), maxDepth: 0 })
+export const EMPTY_TABLE: RouteTable = Object.freeze({ routes: Object.freeze([]), byKey: new Map(), parents: new Set<string>() })

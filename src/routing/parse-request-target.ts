@@ -12,9 +12,6 @@ export interface RequestTarget {
   readonly segmentEnds: readonly number[]
 }
 
-/** Segments that are matched against route names are checked this deep at least. */
-const NAMED_SEGMENTS = 2
-
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i
 
 function badPath (message: string): GatewayError {
@@ -73,8 +70,4 @@ export function decodeNameSegment (segment: string): string {
   }
   if (/[/\\\0]/.test(decoded)) throw badPath('A service or socket name must not contain "/", "\\" or NUL.')
   return decoded
-}
-
-export function namedSegmentCount (maxDepth: number): number {
-  return Math.max(NAMED_SEGMENTS, maxDepth)
 }

@@ -47,7 +47,8 @@ export interface Route {
 export interface RouteTable {
   readonly routes: readonly Route[]
   readonly byKey: ReadonlyMap<string, Route>
-  readonly maxDepth: number
+  /** Keys that are a proper prefix of a deeper route's key (`svc` when `svc/ui` exists). */
+  readonly parents: ReadonlySet<string>
 }
 
 /** The router's own endpoints live here; no service may claim the name. */

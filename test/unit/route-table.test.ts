@@ -15,7 +15,7 @@ t.test('the build is pure and independent of input order', async (t) => {
   const b = buildRouteTable({ dir: '/d', sockets: [socket('a/rpc.sock'), socket('b/ui.sock'), socket('a.sock')] })
   t.same(a.table.routes, b.table.routes)
   t.same(a.table.routes.map((r) => r.prefix), ['/a/', '/a/rpc/', '/b/ui/'])
-  t.equal(a.table.maxDepth, 2)
+  t.same([...a.table.parents], ['a', 'b'])
   t.ok(Object.isFrozen(a.table) && Object.isFrozen(a.table.routes))
 })
 
@@ -47,4 +47,12 @@ t.test('longest prefix wins and the rest is sliced from the raw path', async (t)
   t.same(route('/s/other'), ['/s/', '/other'])
   t.same(route('/s'), ['/s/', '/'])
   t.same(route('/t/ui'), [undefined, undefined])
+  t.throws(() => route('/s/ui%2F/x'), { code: 'bad_request' }, 'an encoded slash in a segment that names a route')
+})
+
+t.test('a flat route forwards encoded characters in what follows its prefix', async (t) => {
+  const { table } = buildRouteTable({ dir: '/d', sockets: [socket('flat.sock'), socket('other/ui.sock')] })
+  const m = matchRoute(table, parseRequestTarget('/flat/a%2Fb/%5C%00?x'))
+  t.equal(m?.upstreamPath, '/a%2Fb/%5C%00?x')
+  t.throws(() => matchRoute(table, parseRequestTarget('/fl%2Fat/x')), { code: 'bad_request' })
 })
