@@ -21,6 +21,8 @@ export interface ServerDeps {
   readonly startedAt?: number
   /** Handles the `upgrade` event of every listener (issue #3); plain HTTP never sees upgrades then. */
   readonly onUpgrade?: UpgradeListener
+  /** Refuses requests whose `Host` is not allowed (DNS-rebinding guard, issue #3); null lets it through. */
+  readonly checkHost?: (req: IncomingMessage) => GatewayError | null
 }
 
 export interface BuiltServer {
@@ -88,6 +90,13 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('no_route'), deps.store.current))
 
   registerAccessLog(app)
+  const checkHost = deps.checkHost
+  if (checkHost !== undefined) {
+    app.addHook('onRequest', async (request) => {
+      const failure = checkHost(request.raw)
+      if (failure !== null) throw failure
+    })
+  }
   registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now() })
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools })
   await app.ready()

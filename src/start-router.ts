@@ -8,6 +8,10 @@ import { buildRouteTable } from './routing/build-route-table.js'
 import { describeChange } from './routing/diff-route-tables.js'
 import { RouteStore } from './routing/route-store.js'
 import { buildServer } from './server.js'
+import { OriginHostGuard } from './upgrade/origin-host-guard.js'
+import { TunnelRegistry } from './upgrade/tunnel-registry.js'
+import { TunnelStats } from './upgrade/tunnel-stats.js'
+import { createUpgradeHandler } from './upgrade/upgrade-handler.js'
 
 export interface RouterOptions {
   readonly socketDir: string
@@ -16,13 +20,30 @@ export interface RouterOptions {
   readonly connectTimeoutMs: number
   readonly shutdownGraceMs: number
   readonly logger: Logger
+  /** WebSocket limits and guards (issue #3); the defaults below apply when left out. */
+  readonly maxTunnels?: number
+  readonly maxTunnelsPerIp?: number
+  /** 0 = off. */
+  readonly tunnelIdleTimeoutMs?: number
+  readonly handshakeTimeoutMs?: number
+  readonly allowedOrigins?: readonly string[]
+  readonly allowedHosts?: readonly string[]
 }
+
+export const UPGRADE_DEFAULTS = {
+  maxTunnels: 10_000,
+  maxTunnelsPerIp: 1_000,
+  tunnelIdleTimeoutMs: 0,
+  handshakeTimeoutMs: 10_000
+} as const
 
 export interface RunningRouter {
   readonly listeners: readonly Listener[]
   readonly store: RouteStore
   readonly discovery: SocketDiscovery
   readonly pools: UpstreamPools
+  /** Live WebSocket tunnels and their counters. */
+  readonly tunnels: { readonly registry: TunnelRegistry, readonly stats: TunnelStats }
   /** Full rescan of the socket dir, as SIGHUP does. */
   rescan (): Promise<void>
   /** Stops accepting, lets in-flight requests finish for the grace period, then cuts the rest. */
@@ -71,7 +92,27 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   })
   await discovery.start()
 
-  const { app, createListenerServer } = await buildServer({ store, pools, logger: log })
+  const registry = new TunnelRegistry({
+    maxTunnels: options.maxTunnels ?? UPGRADE_DEFAULTS.maxTunnels,
+    maxTunnelsPerIp: options.maxTunnelsPerIp ?? UPGRADE_DEFAULTS.maxTunnelsPerIp
+  })
+  const stats = new TunnelStats()
+  const guard = new OriginHostGuard({
+    listen: options.listen,
+    allowedHosts: options.allowedHosts ?? [],
+    allowedOrigins: options.allowedOrigins ?? []
+  })
+  const onUpgrade = createUpgradeHandler({
+    store,
+    registry,
+    stats,
+    guard,
+    logger: log,
+    connectTimeoutMs: options.connectTimeoutMs,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? UPGRADE_DEFAULTS.handshakeTimeoutMs,
+    idleTimeoutMs: options.tunnelIdleTimeoutMs ?? UPGRADE_DEFAULTS.tunnelIdleTimeoutMs
+  })
+  const { app, createListenerServer } = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req) })
   const listeners: Listener[] = []
   try {
     for (const [i, address] of options.listen.entries()) {
@@ -91,11 +132,14 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
     const closed = Promise.all(listeners.map(closeListener))
+    // Refuses new upgrades at once; open tunnels get the same grace as requests, then are cut.
+    const tunnelsDrained = registry.drain(options.shutdownGraceMs)
     let timer: NodeJS.Timeout | undefined
     const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, options.shutdownGraceMs) })
     await Promise.race([closed, grace])
     clearTimeout(timer)
     for (const l of listeners) l.server.closeAllConnections()
+    await tunnelsDrained
     await closed
     await discovery.close()
     await pools.close()
@@ -107,6 +151,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     store,
     discovery,
     pools,
+    tunnels: { registry, stats },
     rescan: () => discovery.rescan(),
     close: () => (closing ??= close())
   }

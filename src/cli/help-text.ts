@@ -5,7 +5,7 @@ export function helpText (version: string): string {
     const flag = `--${o.flag}${o.value === null ? '' : ' ' + o.value}`
     const env = o.env.length > 0 ? ` [env ${o.env.join(', then ')}]` : ''
     const def = o.defaultText === '' ? '' : ` (default ${o.defaultText})`
-    return `  ${flag.padEnd(28)}${o.description}${def}${env}`
+    return `  ${flag.padEnd(32)}${o.description}${def}${env}`
   })
   return [
     `sockrouter ${version}: one HTTP port in front of every Unix-socket service`,

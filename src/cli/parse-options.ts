@@ -17,6 +17,12 @@ export interface CliOptions {
   readonly connectTimeoutMs: number
   readonly shutdownGraceMs: number
   readonly logLevel: LogLevel
+  readonly allowedHosts: readonly string[]
+  readonly allowedOrigins: readonly string[]
+  readonly maxTunnels: number
+  readonly maxTunnelsPerIp: number
+  readonly handshakeTimeoutMs: number
+  readonly tunnelIdleTimeoutMs: number
 }
 
 export class UsageError extends Error {
@@ -47,6 +53,19 @@ function durationOption (flag: string, cli: string | undefined, env: Env, fallba
   } catch (err) {
     throw new UsageError(`--${flag}: ${(err as Error).message}`)
   }
+}
+
+function countOption (flag: string, cli: string | undefined, env: Env, fallback: number): number {
+  const text = cli ?? fromEnv(env, envNames(flag))
+  if (text === undefined) return fallback
+  if (!/^\d{1,9}$/.test(text.trim()) || Number(text) < 1) throw new UsageError(`--${flag}: "${text}" is not a whole number of at least 1`)
+  return Number(text)
+}
+
+/** A repeatable flag, else its env var split on commas. */
+function listOption (flag: string, cli: string[] | undefined, env: Env): string[] {
+  const texts = cli ?? fromEnv(env, envNames(flag))?.split(',') ?? []
+  return texts.map((s) => s.trim()).filter((s) => s !== '')
 }
 
 /** argv (without node and script) plus the environment → validated options. Throws UsageError. */
@@ -93,6 +112,12 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
     upstreamTimeoutMs: durationOption('upstream-timeout', values['upstream-timeout'] as string | undefined, env, '60s'),
     connectTimeoutMs: durationOption('connect-timeout', values['connect-timeout'] as string | undefined, env, '5s'),
     shutdownGraceMs: durationOption('shutdown-grace', values['shutdown-grace'] as string | undefined, env, '5s'),
-    logLevel: logLevel as LogLevel
+    logLevel: logLevel as LogLevel,
+    allowedHosts: listOption('allowed-host', values['allowed-host'] as string[] | undefined, env),
+    allowedOrigins: listOption('allowed-origin', values['allowed-origin'] as string[] | undefined, env),
+    maxTunnels: countOption('max-tunnels', values['max-tunnels'] as string | undefined, env, 10_000),
+    maxTunnelsPerIp: countOption('max-tunnels-per-ip', values['max-tunnels-per-ip'] as string | undefined, env, 1_000),
+    handshakeTimeoutMs: durationOption('handshake-timeout', values['handshake-timeout'] as string | undefined, env, '10s'),
+    tunnelIdleTimeoutMs: durationOption('tunnel-idle-timeout', values['tunnel-idle-timeout'] as string | undefined, env, '0')
   }
 }

@@ -1,0 +1,32 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import { addForwardedHeaders } from '../forward/forwarded-headers.js'
+import { stripRequestHopHeaders, type HeaderMap } from '../forward/hop-headers.js'
+import type { RouteMatch } from '../routing/match-route.js'
+
+/**
+ * Step 3. The request head sent to the backend: the request line with the
+ * rewritten path (query byte for byte), the client's headers minus hop-by-hop
+ * ones (RFC 9110 §7.6.1, via the same helper as HTTP, so headers the client
+ * lists in `Connection` go too), the same X-Forwarded-* set as HTTP, and
+ * finally `Connection: Upgrade` and `Upgrade: websocket` added back, as
+ * Caddy does: the upgrade is the one hop-by-hop intent a tunnel must keep.
+ * Sec-WebSocket-*, Origin, Cookie and Host pass unchanged, so the backend
+ * negotiates subprotocols and extensions with the client itself.
+ */
+export function buildUpstreamHead (req: IncomingMessage, match: RouteMatch): string {
+  // headersDistinct keeps repeated headers as separate lines instead of joining them.
+  const headers: HeaderMap = stripRequestHopHeaders(req.headersDistinct as IncomingHttpHeaders)
+  addForwardedHeaders(headers, {
+    clientAddress: req.socket.remoteAddress,
+    proto: 'http',
+    host: req.headers.host,
+    prefix: match.route.forwardedPrefix
+  })
+  const lines = [`GET ${match.upstreamPath} HTTP/1.1`]
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one}`)
+  }
+  lines.push('Connection: Upgrade', 'Upgrade: websocket')
+  return lines.join('\r\n') + '\r\n\r\n'
+}

@@ -1,0 +1,102 @@
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { TunnelStats } from './tunnel-stats.js'
+
+export interface SpliceInput {
+  readonly client: Duplex
+  readonly backend: Socket
+  /** The backend's 101 head, verbatim. */
+  readonly responseHead: Buffer
+  /** Backend bytes that arrived with the head: already WebSocket frames. */
+  readonly backendRest: Buffer
+  /** Client bytes held back until the 101 was accepted (Node's `head`). */
+  readonly clientRest: Buffer
+  readonly stats: TunnelStats
+  /** 0 = no idle timeout. */
+  readonly idleTimeoutMs: number
+}
+
+export interface TunnelResult {
+  readonly bytesClientToBackend: number
+  readonly bytesBackendToClient: number
+  /** Why it ended: `end` when both sides closed cleanly. */
+  readonly reason: 'end' | 'error' | 'idle'
+}
+
+/**
+ * When `closed` closes, decides the other side's fate. An error, or a close
+ * without a clean end, destroys it at once (destroy(), never just end():
+ * node-http-proxy leaked descriptors that way, its issues #559 and #1510). A
+ * clean close lets the pipe's end() flush what is still queued for the other
+ * side (a WebSocket close frame, typically) and destroys it once flushed, so
+ * a peer that never sends its own FIN cannot keep the socket open.
+ */
+function followClose (closed: Duplex, other: Duplex, onError: () => void): void {
+  closed.once('close', (hadError?: boolean) => {
+    if (hadError === true || !closed.readableEnded) {
+      onError()
+      other.destroy()
+    } else if (other.writableFinished || other.destroyed) {
+      other.destroy()
+    } else {
+      other.once('finish', () => other.destroy())
+    }
+  })
+}
+
+/**
+ * Step 6. Sends the 101 head to the client, then what the backend sent
+ * after it, hands the held-back client bytes to the backend, and pipes both
+ * ways. pipe() pauses the source whenever the destination's buffer is full,
+ * so a client that reads slowly holds the backend back through TCP instead
+ * of growing the router's memory. Resolves once both sockets are closed.
+ */
+export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
+  const { client, backend, stats } = input
+  let up = 0
+  let down = 0
+  let reason: TunnelResult['reason'] = 'end'
+
+  client.write(input.responseHead)
+  if (input.backendRest.length > 0) {
+    client.write(input.backendRest)
+    down += input.backendRest.length
+    stats.bytesBackendToClient += input.backendRest.length
+  }
+  if (input.clientRest.length > 0) {
+    backend.write(input.clientRest)
+    up += input.clientRest.length
+    stats.bytesClientToBackend += input.clientRest.length
+  }
+
+  client.on('data', (chunk: Buffer) => { up += chunk.length; stats.bytesClientToBackend += chunk.length })
+  backend.on('data', (chunk: Buffer) => { down += chunk.length; stats.bytesBackendToClient += chunk.length })
+  client.pipe(backend)
+  backend.pipe(client)
+
+  const failed = (): void => { if (reason === 'end') reason = 'error' }
+  client.on('error', failed)
+  backend.on('error', failed)
+  followClose(client, backend, failed)
+  followClose(backend, client, failed)
+
+  if (input.idleTimeoutMs > 0) {
+    // The client socket's timer sees traffic both ways: reads from it and writes to it.
+    if ('setTimeout' in client && typeof client.setTimeout === 'function') {
+      (client as Socket).setTimeout(input.idleTimeoutMs, () => {
+        reason = 'idle'
+        client.destroy()
+        backend.destroy()
+      })
+    }
+  }
+
+  return new Promise((resolve) => {
+    let open = 2
+    const closed = (): void => {
+      if (--open === 0) resolve({ bytesClientToBackend: up, bytesBackendToClient: down, reason })
+    }
+    client.once('close', closed)
+    backend.once('close', closed)
+  })
+}
