@@ -10,6 +10,7 @@ import { registerHttpForwarder } from './forward/http-forwarder.js'
 import type { UpstreamPools } from './forward/upstream-pools.js'
 import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
 import { registerAccessLog } from './logging/access-log.js'
+import { adoptAbsoluteFormAuthority } from './routing/parse-request-target.js'
 import type { RouteStore } from './routing/route-store.js'
 
 export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
@@ -23,6 +24,8 @@ export interface ServerDeps {
   readonly onUpgrade?: UpgradeListener
   /** Refuses requests whose `Host` is not allowed (DNS-rebinding guard, issue #3); null lets it through. */
   readonly checkHost?: (req: IncomingMessage) => GatewayError | null
+  /** Current services.d errors, shown by the health endpoint. */
+  readonly configErrors?: () => readonly string[]
 }
 
 export interface BuiltServer {
@@ -39,6 +42,11 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
  * longer than a browser's, as nginx's 75 s is.
  */
 function configureServer (server: Server): Server {
+  // sockrouter is a reverse proxy, not a forward proxy: CONNECT gets a clear 405 instead of a silent close.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy())
+    writeRawError(socket, new GatewayError('method_not_allowed', { message: 'CONNECT is not supported: sockrouter is a reverse proxy.' }))
+  })
   server.requestTimeout = 0
   server.headersTimeout = 60_000
   server.keepAliveTimeout = 72_000
@@ -90,6 +98,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('no_route'), deps.store.current))
 
   registerAccessLog(app)
+  app.addHook('onRequest', async (request) => { adoptAbsoluteFormAuthority(request.raw) })
   const checkHost = deps.checkHost
   if (checkHost !== undefined) {
     app.addHook('onRequest', async (request) => {
@@ -97,7 +106,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
       if (failure !== null) throw failure
     })
   }
-  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now() })
+  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []) })
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools })
   await app.ready()
 

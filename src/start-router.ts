@@ -1,10 +1,12 @@
 import { access, constants, mkdir, stat } from 'node:fs/promises'
 import type { Logger } from 'pino'
-import { SocketDiscovery } from './discovery/socket-discovery.js'
+import { SnapshotSource } from './discovery/snapshot-source.js'
 import { UpstreamPools } from './forward/upstream-pools.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
 import { closeListener, listenOn, type Listener } from './listen/start-listeners.js'
 import { buildRouteTable } from './routing/build-route-table.js'
+import { routeLogFields } from './logging/route-log-fields.js'
+import type { RouterSnapshot } from './routing/route-types.js'
 import { describeChange } from './routing/diff-route-tables.js'
 import { RouteStore } from './routing/route-store.js'
 import { buildServer } from './server.js'
@@ -15,6 +17,8 @@ import { createUpgradeHandler } from './upgrade/upgrade-handler.js'
 
 export interface RouterOptions {
   readonly socketDir: string
+  /** services.d (issue #4); null or left out: discovered routes only. */
+  readonly servicesDir?: string | null
   readonly listen: readonly ListenAddress[]
   readonly upstreamTimeoutMs: number
   readonly connectTimeoutMs: number
@@ -40,11 +44,13 @@ export const UPGRADE_DEFAULTS = {
 export interface RunningRouter {
   readonly listeners: readonly Listener[]
   readonly store: RouteStore
-  readonly discovery: SocketDiscovery
+  readonly discovery: SnapshotSource
   readonly pools: UpstreamPools
   /** Live WebSocket tunnels and their counters. */
   readonly tunnels: { readonly registry: TunnelRegistry, readonly stats: TunnelStats }
-  /** Full rescan of the socket dir, as SIGHUP does. */
+  /** Current services.d errors, one line each, for the health endpoint. */
+  configErrors (): string[]
+  /** Full rescan of the socket dir and services.d, as SIGHUP does. */
   rescan (): Promise<void>
   /** Stops accepting, lets in-flight requests finish for the grace period, then cuts the rest. */
   close (): Promise<void>
@@ -70,6 +76,28 @@ async function prepareSocketDir (dir: string): Promise<void> {
   }
 }
 
+/**
+ * Logs rejected files, skipped routes and overrides when they first appear,
+ * not on every rescan: an unchanged problem is said once (issue #4).
+ */
+function reportOnce (log: Logger, reported: Set<string>, snapshot: RouterSnapshot, skipped: readonly { what: string, reason: string }[], overrides: readonly string[]): void {
+  const current = new Set<string>()
+  const say = (key: string, write: () => void): void => {
+    current.add(key)
+    if (!reported.has(key)) write()
+  }
+  for (const file of snapshot.files) {
+    if (file.errors.length === 0) continue
+    say(`file ${file.file} ${file.errors.join('|')}`, () => {
+      log.error({ file: file.file, errors: file.errors, keptLastGood: file.stale }, `${file.file} rejected${file.stale ? '; its last good version stays in force' : ''}: ${file.errors.join('; ')}`)
+    })
+  }
+  for (const s of skipped) say(`skip ${s.what} ${s.reason}`, () => log.warn({ what: s.what, reason: s.reason }, `not routed: ${s.what}: ${s.reason}`))
+  for (const prefix of overrides) say(`override ${prefix}`, () => log.info({ prefix }, `services.d overrides the discovered route ${prefix}`))
+  reported.clear()
+  for (const key of current) reported.add(key)
+}
+
 /** Wires discovery → pure table build → atomic swap → forwarders, then listens. */
 export async function startRouter (options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger
@@ -80,14 +108,15 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   store.on('swap', ({ current, changes }) => {
     pools.sync(current)
     for (const change of changes) {
-      log.info({ prefix: change.route.prefix, socket: change.route.upstream.socketName, change: change.kind }, describeChange(change))
+      log.info({ prefix: change.route.prefix, ...routeLogFields(change.route), change: change.kind }, describeChange(change))
     }
   })
 
-  const discovery = new SocketDiscovery(options.socketDir, log)
+  const discovery = new SnapshotSource({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, log })
+  const reported = new Set<string>()
   discovery.on('snapshot', (snapshot) => {
-    const { table, skipped } = buildRouteTable(snapshot)
-    for (const s of skipped) log.warn({ socket: s.relativePath, reason: s.reason }, 'socket not routed')
+    const { table, skipped, overrides } = buildRouteTable(snapshot)
+    reportOnce(log, reported, snapshot, skipped, overrides)
     store.swap(table)
   })
   await discovery.start()
@@ -112,7 +141,8 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? UPGRADE_DEFAULTS.handshakeTimeoutMs,
     idleTimeoutMs: options.tunnelIdleTimeoutMs ?? UPGRADE_DEFAULTS.tunnelIdleTimeoutMs
   })
-  const { app, createListenerServer } = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req) })
+  const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
+  const { app, createListenerServer } = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors })
   const listeners: Listener[] = []
   try {
     for (const [i, address] of options.listen.entries()) {
@@ -152,6 +182,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     discovery,
     pools,
     tunnels: { registry, stats },
+    configErrors,
     rescan: () => discovery.rescan(),
     close: () => (closing ??= close())
   }

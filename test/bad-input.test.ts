@@ -76,3 +76,38 @@ t.test('malformed requests get 400, oversized headers 431, and the router stays 
   t.equal(backend.seen.length, 0)
   t.equal((await httpGet(`${url}/svc/ui/`)).status, 200, 'still serving')
 })
+
+t.test('a malformed escape is a 400 for HTTP and WebSocket alike', async (t) => {
+  const dir = makeTempDir(t)
+  const { startWsBackend, handshakeHead } = await import('./helpers/ws-backend.js')
+  const ws = await startWsBackend(t, join(dir, 'svc', 'ui.sock'))
+  const { port } = await startTestRouter(t, { socketDir: dir })
+  for (const path of ['/svc/ui/%zz/x', '/svc/ui/a%', '/svc/ui/%4']) {
+    t.equal(statusOf(await rawExchange(port, get(path))), 400, `HTTP ${path}`)
+    t.equal(statusOf(await rawExchange(port, handshakeHead(path, port), 500)), 400, `WebSocket ${path}`)
+  }
+  t.equal(ws.seen.length, 0, 'nothing reached the backend')
+})
+
+t.test('CONNECT gets a 405, not a silent close', async (t) => {
+  const { port } = await setup(t)
+  const raw = await rawExchange(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+  t.equal(statusOf(raw), 405)
+  t.match(raw, /"error":"method_not_allowed"/)
+})
+
+t.test('an HTTP/1.0 request without Host reaches the backend with Host: localhost', async (t) => {
+  const { backend, port } = await setup(t)
+  t.equal(statusOf(await rawExchange(port, 'GET /svc/ui/old HTTP/1.0\r\n\r\n')), 200)
+  t.equal(backend.seen.at(-1)?.headers.host, 'localhost')
+})
+
+t.test('an absolute-form authority replaces Host (RFC 9112 §3.2.2)', async (t) => {
+  const { backend, port } = await setup(t)
+  const allowed = await rawExchange(port, `GET http://localhost:${port}/svc/ui/abs HTTP/1.1\r\nHost: other.invalid\r\nConnection: close\r\n\r\n`)
+  t.equal(statusOf(allowed), 200)
+  t.equal(backend.seen.at(-1)?.headers.host, `localhost:${port}`)
+  t.equal(backend.seen.at(-1)?.headers['x-forwarded-host'], `localhost:${port}`)
+  const foreign = await rawExchange(port, 'GET http://evil.example/svc/ui/abs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+  t.equal(statusOf(foreign), 403, 'the Host check sees the authority, not the Host header')
+})

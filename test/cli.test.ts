@@ -113,3 +113,25 @@ t.test('the demo command serves the demo page through the router', async (t) => 
   t.match(page.text, /const prefix = "\/demo\/ui"/)
   t.equal(await cli.stop(), 0)
 })
+
+t.test('SIGTERM still exits when the stdout reader has gone away', async (t) => {
+  const dir = makeTempDir(t)
+  const cli = startCli(t, ['--socket-dir', dir, '--listen', '127.0.0.1:0'])
+  await cli.waitForLine((l) => l.msg === 'sockrouter ready')
+  // Like `sockrouter | head -2`: the pipe's reader closes, then the signal comes.
+  cli.child.stdout.destroy()
+  t.equal(await cli.stop('SIGTERM'), 0)
+})
+
+t.test('a second demo refuses to take over a live demo socket', async (t) => {
+  const dir = makeTempDir(t)
+  const first = startCli(t, ['demo', '--socket-dir', dir, '--listen', '127.0.0.1:0'])
+  const line = await first.waitForLine((l) => typeof l.address === 'string')
+  await first.waitForLine((l) => l.msg === 'sockrouter ready')
+  const second = await runCli(['demo', '--socket-dir', dir, '--listen', '127.0.0.1:0', '--log-level', 'silent'])
+  t.equal(second.code, 1)
+  t.match(second.stderr, /^sockrouter: cannot start the demo service: .*demo\/ui\.sock is in use/)
+  t.ok(existsSync(join(dir, 'demo', 'ui.sock')), 'the live socket is still there')
+  t.equal((await httpGet(`http://${String(line.address)}/demo/ui/`)).status, 200, 'the first demo still serves')
+  await first.stop()
+})

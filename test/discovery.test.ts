@@ -112,3 +112,18 @@ t.test('SIGHUP-style rescan publishes nothing when nothing changed', async (t) =
   await router.rescan()
   t.equal(swaps, 0, 'equal snapshots are dropped')
 })
+
+t.test('rapid create/remove cycles are never lost (chokidar throttles its own events)', async (t) => {
+  const dir = makeTempDir(t)
+  const { router, url } = await startTestRouter(t, { socketDir: dir })
+  for (let round = 0; round < 20; round++) {
+    const up = waitForTable(router, hasRoute('/fl/ui/'), 1000, `round ${round}: the socket to be routed`)
+    const backend = await startBackend(t, join(dir, 'fl', 'ui.sock'))
+    await up
+    t.equal((await httpGet(`${url}/fl/ui/`)).status, 200)
+    const down = waitForTable(router, (table) => !hasRoute('/fl/ui/')(table), 1000, `round ${round}: the route to go`)
+    await backend.close()
+    await down
+  }
+  t.equal((await httpGet(`${url}/fl/ui/`)).status, 404)
+})

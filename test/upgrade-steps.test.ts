@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http'
 import t from 'tap'
-import type { RouteMatch } from '../src/routing/match-route.js'
+import { matchRoute, type RouteMatch } from '../src/routing/match-route.js'
+import { buildRouteTable, socketsOnly } from '../src/routing/build-route-table.js'
+import { parseRequestTarget } from '../src/routing/parse-request-target.js'
 import { buildUpstreamHead } from '../src/upgrade/build-upstream-head.js'
 import { checkHandshake } from '../src/upgrade/check-handshake.js'
 import { expectedAccept, judgeUpgradeResponse } from '../src/upgrade/check-upgrade-response.js'
@@ -37,7 +39,9 @@ t.test('checkHandshake accepts RFC 6455 §4.1 handshakes and nothing else', asyn
 })
 
 t.test('buildUpstreamHead rewrites the path, strips hop-by-hop headers and adds X-Forwarded-* and the upgrade back', async (t) => {
-  const match = { route: { forwardedPrefix: '/svc/ws' }, upstreamPath: '/feed?a=%20' } as unknown as RouteMatch
+  const { table } = buildRouteTable(socketsOnly({ dir: '/d', sockets: [{ service: 'svc', name: 'ws', path: '/d/svc/ws.sock', relativePath: 'svc/ws.sock', identity: '1' }] }))
+  const match = matchRoute(table, parseRequestTarget('/svc/ws/feed?a=%20')) as RouteMatch
+  t.equal(match.upstreamPath, '/feed?a=%20')
   const head = buildUpstreamHead(fakeRequest('GET', { ...HANDSHAKE, connection: 'Upgrade, X-Secret', 'x-secret': '1', cookie: ['a=1', 'b=2'], 'keep-alive': '5' }), match)
   const lines = head.split('\r\n')
   t.equal(lines[0], 'GET /feed?a=%20 HTTP/1.1')

@@ -7,25 +7,38 @@ export interface AdminDeps {
   readonly store: RouteStore
   readonly pools: UpstreamPools
   readonly startedAt: number
+  /** Current services.d errors (issue #4). */
+  readonly configErrors: () => readonly string[]
 }
 
 export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
 
 /** The router's own endpoints. Static routes beat the forwarder's wildcard in find-my-way. */
 export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): void {
-  app.get(`${ADMIN_PREFIX}/health`, async () => ({
-    status: 'ok',
-    uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
-    routes: deps.store.current.routes.length,
-    upstreamPools: deps.pools.poolCount
-  }))
+  app.get(`${ADMIN_PREFIX}/health`, async () => {
+    const configErrors = deps.configErrors()
+    return {
+      // Still serving, but a services.d file is rejected and its last good version (or nothing) is in force.
+      status: configErrors.length === 0 ? 'ok' : 'degraded',
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      routes: deps.store.current.routes.length,
+      routesDown: deps.store.current.routes.filter((r) => r.status === 'down').length,
+      upstreamPools: deps.pools.poolCount,
+      configErrors
+    }
+  })
 
   app.get(`${ADMIN_PREFIX}/routes`, async () => ({
     routes: deps.store.current.routes.map((route) => ({
       prefix: route.prefix,
       service: route.service,
       source: route.source,
-      target: { kind: route.upstream.kind, socket: route.upstream.socketName, socketPath: route.upstream.socketPath }
+      file: route.file,
+      status: route.status,
+      websocket: route.options.websocket,
+      target: route.upstream.kind === 'unix'
+        ? { kind: 'unix', socket: route.upstream.socketName, socketPath: route.upstream.socketPath }
+        : { kind: 'url', url: route.upstream.label }
     }))
   }))
 }

@@ -1,4 +1,8 @@
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ListenAddress } from '../listen/listen-address.js'
+import { runCheck } from './check-command.js'
+import { runRoutes } from './routes-command.js'
 import type { Logger } from 'pino'
 import { startDemoService, type DemoService } from '../demo/demo-service.js'
 import { createLogger } from '../logging/create-logger.js'
@@ -26,24 +30,34 @@ function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService 
       }
       stopping = true
       log.info({ signal }, 'shutting down')
-      void router.close().then(async () => {
-        await demo?.close()
-        log.info('stopped')
-        resolveExit(0)
-      })
+      router.close()
+        .then(async () => {
+          await demo?.close()
+          log.info('stopped')
+          resolveExit(0)
+        })
+        .catch((err: unknown) => {
+          log.error({ err }, 'shutdown failed')
+          resolveExit(1)
+        })
     }
     process.on('SIGTERM', () => stop('SIGTERM'))
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGHUP', () => {
-      log.info('SIGHUP: rescanning socket directory')
+      log.info('SIGHUP: rescanning the socket directory and reloading services.d')
       void router.rescan()
     })
   })
 }
 
+/** The repo's own services.d, which the demo uses unless told otherwise. */
+const REPO_SERVICES_DIR = fileURLToPath(new URL('../../services.d', import.meta.url))
+
 async function run (options: CliOptions, io: MainIo): Promise<number> {
   const log = createLogger(options.logLevel, io.stdout)
-  const socketDir = options.command === 'demo' && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir
+  const isDemo = options.command === 'demo'
+  const socketDir = isDemo && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir
+  const servicesDir = isDemo && options.servicesDirDefaulted ? REPO_SERVICES_DIR : options.servicesDir
   let demo: DemoService | null = null
   if (options.command === 'demo') {
     demo = await startDemoService(join(socketDir, 'demo', 'ui.sock'))
@@ -51,7 +65,7 @@ async function run (options: CliOptions, io: MainIo): Promise<number> {
   }
   let router: RunningRouter
   try {
-    router = await startRouter({ ...options, socketDir, logger: log })
+    router = await startRouter({ ...options, socketDir, servicesDir, logger: log })
   } catch (err) {
     await demo?.close()
     throw err
@@ -81,6 +95,8 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
     return 0
   }
   try {
+    if (options.command === 'check') return await runCheck(options.socketDir, options.servicesDir, io)
+    if (options.command === 'routes') return await runRoutes(options.listen[0] as ListenAddress, io)
     return await run(options, io)
   } catch (err) {
     const message = err instanceof UsageError || typeof (err as { code?: unknown }).code === 'string'

@@ -19,6 +19,7 @@ export const DEFAULT_SOCKET_DIR = join(homedir(), 'hero', 'var', 'sockets')
 
 export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'socket-dir', env: ['SOCKROUTER_SOCKET_DIR', 'HERO_SOCKET_DIR'], value: 'DIR', defaultText: '~/hero/var/sockets', description: 'Directory watched for <service>/<name>.sock and <service>.sock. Created if missing.' },
+  { flag: 'services-dir', env: ['SOCKROUTER_SERVICES_DIR'], value: 'DIR', defaultText: 'services.d next to the socket dir', description: 'Hand-written route files (*.yaml, *.yml, *.json), validated and hot-reloaded; see docs/services.d.md. Missing is fine.' },
   { flag: 'listen', env: ['SOCKROUTER_LISTEN'], value: 'ADDR', defaultText: '127.0.0.1:9988', repeatable: true, description: 'HOST:PORT, [IPv6]:PORT, PORT or unix:/path. Repeat the flag (or comma-separate the env var) for several. Port 0 picks a free port.' },
   { flag: 'upstream-timeout', env: ['SOCKROUTER_UPSTREAM_TIMEOUT'], value: 'DURATION', defaultText: '60s', description: 'How long to wait for a backend\'s response headers before answering 504. Bodies (SSE, downloads) have no timeout.' },
   { flag: 'connect-timeout', env: ['SOCKROUTER_CONNECT_TIMEOUT'], value: 'DURATION', defaultText: '5s', description: 'How long to wait to connect to a backend socket before answering 504.' },

@@ -1,17 +1,20 @@
-import { resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../config/parse-duration.js'
 import { parseListenAddress, type ListenAddress } from '../listen/listen-address.js'
 import type { LogLevel } from '../logging/create-logger.js'
 import { DEFAULT_SOCKET_DIR, OPTIONS } from './option-table.js'
 
-export type Command = 'run' | 'demo' | 'help' | 'version'
+export type Command = 'run' | 'demo' | 'check' | 'routes' | 'help' | 'version'
 
 export interface CliOptions {
   readonly command: Command
   readonly socketDir: string
   /** True when neither the flag nor an env var chose the socket dir. */
   readonly socketDirDefaulted: boolean
+  readonly servicesDir: string
+  /** True when neither the flag nor its env var chose the services dir. */
+  readonly servicesDirDefaulted: boolean
   readonly listen: readonly ListenAddress[]
   readonly upstreamTimeoutMs: number
   readonly connectTimeoutMs: number
@@ -30,7 +33,7 @@ export class UsageError extends Error {
 }
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-const COMMANDS = new Set(['run', 'demo'])
+const COMMANDS = new Set(['run', 'demo', 'check', 'routes'])
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -87,7 +90,7 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   const values = parsed.values as Record<string, string | string[] | boolean | undefined>
   const positionals = parsed.positionals
   if (positionals.length > 1 || (positionals[0] !== undefined && !COMMANDS.has(positionals[0]))) {
-    throw new UsageError(`unknown command "${positionals.join(' ')}" (expected run or demo)`)
+    throw new UsageError(`unknown command "${positionals.join(' ')}" (expected run, demo, check or routes)`)
   }
   const command: Command = values.help === true ? 'help' : values.version === true ? 'version' : (positionals[0] as Command | undefined) ?? 'run'
 
@@ -104,10 +107,14 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   const logLevel = (values['log-level'] as string | undefined) ?? fromEnv(env, envNames('log-level')) ?? 'info'
   if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${[...LOG_LEVELS].join(', ')}`)
 
+  const socketDir = resolve(cliDir ?? envDir ?? DEFAULT_SOCKET_DIR)
+  const servicesDirText = (values['services-dir'] as string | undefined) ?? fromEnv(env, envNames('services-dir'))
   return {
     command,
-    socketDir: resolve(cliDir ?? envDir ?? DEFAULT_SOCKET_DIR),
+    socketDir,
     socketDirDefaulted: cliDir === undefined && envDir === undefined,
+    servicesDir: servicesDirText !== undefined ? resolve(servicesDirText) : join(dirname(socketDir), 'services.d'),
+    servicesDirDefaulted: servicesDirText === undefined,
     listen,
     upstreamTimeoutMs: durationOption('upstream-timeout', values['upstream-timeout'] as string | undefined, env, '60s'),
     connectTimeoutMs: durationOption('connect-timeout', values['connect-timeout'] as string | undefined, env, '5s'),

@@ -1,7 +1,8 @@
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { dirname } from 'node:path'
 import { WebSocketServer } from 'ws'
+import { clearStaleSocket } from '../listen/clear-stale-socket.js'
 import { demoPage } from './demo-page.js'
 
 export interface DemoService {
@@ -56,7 +57,10 @@ export async function startDemoService (socketPath: string): Promise<DemoService
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
   })
-  await rm(socketPath, { force: true })
+  const state = await clearStaleSocket(socketPath)
+  if (state === 'live' || state === 'not-a-socket') {
+    throw Object.assign(new Error(`cannot start the demo service: ${socketPath} is in use (is another demo running?)`), { code: 'EADDRINUSE' })
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(socketPath, () => resolve())

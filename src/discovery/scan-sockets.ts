@@ -1,7 +1,8 @@
-import type { BigIntStats } from 'node:fs'
+import type { Stats } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DiscoveredSocket, SocketSnapshot } from '../routing/route-types.js'
+import { socketIdentity } from './stat-sockets.js'
 
 /** Names that can appear in a URL segment unescaped; a leading dot hides a file. */
 const VALID_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/
@@ -16,9 +17,9 @@ function socketBaseName (fileName: string): string | null {
   return VALID_NAME.test(base) ? base : null
 }
 
-async function statOrNull (path: string): Promise<BigIntStats | null> {
+async function statOrNull (path: string): Promise<Stats | null> {
   try {
-    return await stat(path, { bigint: true })
+    return await stat(path)
   } catch {
     // Gone between readdir and stat, or unreadable: the next scan sees the truth.
     return null
@@ -35,14 +36,12 @@ async function listOrEmpty (dir: string): Promise<string[]> {
 
 async function socketAt (dir: string, relativePath: string, service: string, name: string | null, report: IgnoredEntryReporter): Promise<DiscoveredSocket | null> {
   const path = join(dir, relativePath)
-  const stats = await statOrNull(path)
-  if (stats === null) return null
-  if (!stats.isSocket()) {
-    report(relativePath, 'not a socket')
+  const identity = await socketIdentity(path)
+  if (identity === null) {
+    if (await statOrNull(path) !== null) report(relativePath, 'not a socket')
     return null
   }
-  // The inode alone is not enough: a socket unlinked and re-bound at once often gets the same one back.
-  return { service, name, path, relativePath, identity: `${stats.dev}:${stats.ino}:${stats.ctimeNs}` }
+  return { service, name, path, relativePath, identity }
 }
 
 async function scanServiceDir (dir: string, service: string, report: IgnoredEntryReporter): Promise<DiscoveredSocket[]> {
@@ -67,6 +66,7 @@ async function scanServiceDir (dir: string, service: string, report: IgnoredEntr
  */
 export async function scanSockets (dir: string, report: IgnoredEntryReporter = () => {}): Promise<SocketSnapshot> {
   const sockets: DiscoveredSocket[] = []
+  const serviceDirs: string[] = []
   for (const entry of (await listOrEmpty(dir)).sort()) {
     const flat = socketBaseName(entry)
     if (flat !== null) {
@@ -84,15 +84,8 @@ export async function scanSockets (dir: string, report: IgnoredEntryReporter = (
       report(entry, 'not a socket or a service directory')
       continue
     }
+    serviceDirs.push(join(dir, entry))
     sockets.push(...await scanServiceDir(dir, entry, report))
   }
-  return { dir, sockets }
-}
-
-export function sameSnapshot (a: SocketSnapshot, b: SocketSnapshot): boolean {
-  if (a.dir !== b.dir || a.sockets.length !== b.sockets.length) return false
-  return a.sockets.every((s, i) => {
-    const o = b.sockets[i] as DiscoveredSocket
-    return s.relativePath === o.relativePath && s.identity === o.identity
-  })
+  return { dir, sockets, serviceDirs }
 }

@@ -5,8 +5,8 @@ export interface ForwardedContext {
   readonly clientAddress: string | undefined
   readonly proto: 'http' | 'https'
   readonly host: string | undefined
-  /** The route prefix without its trailing slash, e.g. `/svc/ui`. */
-  readonly prefix: string
+  /** The stripped route prefix without its trailing slash, e.g. `/svc/ui`; undefined when nothing was stripped. */
+  readonly prefix: string | undefined
 }
 
 /**
@@ -23,6 +23,7 @@ export function addForwardedHeaders (headers: HeaderMap, ctx: ForwardedContext):
   headers['x-forwarded-proto'] = ctx.proto
   if (ctx.host !== undefined) headers['x-forwarded-host'] = ctx.host
   else delete headers['x-forwarded-host']
-  headers['x-forwarded-prefix'] = ctx.prefix
+  if (ctx.prefix !== undefined) headers['x-forwarded-prefix'] = ctx.prefix
+  else delete headers['x-forwarded-prefix']
   return headers
 }

@@ -9,6 +9,7 @@ export type GatewayErrorCode =
   | 'bad_request'
   | 'forbidden'
   | 'no_route'
+  | 'method_not_allowed'
   | 'request_timeout'
   | 'headers_too_large'
   | 'bad_gateway'
@@ -21,6 +22,7 @@ const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   bad_request: 400,
   forbidden: 403,
   no_route: 404,
+  method_not_allowed: 405,
   request_timeout: 408,
   headers_too_large: 431,
   // nginx's non-standard 499: the client went away; only ever logged.
@@ -35,6 +37,7 @@ const DEFAULT_MESSAGE: Readonly<Record<GatewayErrorCode, string>> = {
   bad_request: 'The request is malformed.',
   forbidden: 'The request is not allowed.',
   no_route: 'No service is routed at this path.',
+  method_not_allowed: 'This method is not supported here.',
   request_timeout: 'The request was not received in time.',
   headers_too_large: 'The request headers are too large.',
   client_closed: 'The client closed the connection.',

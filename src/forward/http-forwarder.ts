@@ -5,8 +5,12 @@ import type { RouteStore } from '../routing/route-store.js'
 import { matchRoute, type RouteMatch } from '../routing/match-route.js'
 import { parseRequestTarget } from '../routing/parse-request-target.js'
 import { classifyUpstreamError, GatewayError, innermostCode } from './gateway-errors.js'
-import { addForwardedHeaders } from './forwarded-headers.js'
-import { stripRequestHopHeaders, stripResponseHopHeaders, type HeaderMap } from './hop-headers.js'
+import { routeLogFields } from '../logging/route-log-fields.js'
+import type { Route } from '../routing/route-types.js'
+import { applyHeaderRules } from './header-rules.js'
+import { stripResponseHopHeaders, type HeaderMap } from './hop-headers.js'
+import { rewriteLocation } from './rewrite-location.js'
+import { buildUpstreamHeaders } from './upstream-request-headers.js'
 import { UPSTREAM_REQUEST, type UpstreamPools, type UpstreamRequest } from './upstream-pools.js'
 
 declare module 'fastify' {
@@ -37,16 +41,22 @@ function retryDelay ({ err, req, attempt }: { err: Error | null, req: { method: 
 }
 
 function upstreamHeaders (request: FastifyRequest, match: RouteMatch, signal: AbortSignal): HeaderMap {
-  const headers = stripRequestHopHeaders(request.raw.headers)
-  addForwardedHeaders(headers, {
-    clientAddress: request.raw.socket.remoteAddress,
-    proto: 'http',
-    host: request.raw.headers.host,
-    prefix: match.route.forwardedPrefix
-  })
-  const upstream: UpstreamRequest = { origin: match.route.upstream.origin, path: match.upstreamPath, signal }
+  const headers = buildUpstreamHeaders(request.raw, match.route)
+  const upstream: UpstreamRequest = {
+    origin: match.route.upstream.origin,
+    path: match.upstreamPath,
+    signal,
+    headersTimeoutMs: match.route.options.timeouts.upstreamMs
+  }
   Object.defineProperty(headers, UPSTREAM_REQUEST, { value: upstream, enumerable: true })
   return headers
+}
+
+function clientHeaders (headers: HeaderMap, route: Route): HeaderMap {
+  const out = applyHeaderRules(stripResponseHopHeaders(headers), route.options.responseHeaders)
+  const location = out.location
+  if (typeof location === 'string') out.location = rewriteLocation(location, route)
+  return out
 }
 
 function abortWhenClientLeaves (reply: FastifyReply): AbortSignal {
@@ -58,7 +68,7 @@ function abortWhenClientLeaves (reply: FastifyReply): AbortSignal {
 }
 
 /**
- * Plain HTTP goes through reply-from over the route's unix socket, streamed
+ * Plain HTTP goes through reply-from to the route's socket or URL, streamed
  * both ways. Upgrade requests never get here: Node hands them to the server's
  * `upgrade` event.
  */
@@ -91,18 +101,22 @@ export async function registerHttpForwarder (app: FastifyInstance, deps: HttpFor
       const match = matchRoute(deps.store.current, parseRequestTarget(request.raw.url ?? '/'))
       if (match === null) throw new GatewayError('no_route')
       request.routeMatch = match
+      const { route } = match
+      const service = route.service
+      if (route.status === 'down') {
+        // Known but not running (issue #4): the client may retry shortly.
+        throw new GatewayError('service_unavailable', { service, retryAfter: 1 })
+      }
       const signal = abortWhenClientLeaves(reply)
-      const service = match.route.service
       return reply.from('/', {
         retryDelay,
         rewriteRequestHeaders: () => upstreamHeaders(request, match, signal) as never,
-        rewriteHeaders: (headers) => stripResponseHopHeaders(headers) as never,
+        rewriteHeaders: (headers) => clientHeaders(headers, route) as never,
         onError: (errorReply, { error }) => {
           const failure = classifyUpstreamError(error, service)
           app.log[failure.code === 'client_closed' ? 'debug' : 'warn']({
             reqId: request.id,
-            service,
-            socket: match.route.upstream.socketName,
+            ...routeLogFields(route),
             error: failure.code,
             cause: innermostCode(error)
           }, 'upstream request failed')

@@ -1,11 +1,11 @@
 import { Agent, Pool, type Dispatcher } from 'undici'
-import type { RouteTable } from '../routing/route-types.js'
+import type { RouteTable, Upstream } from '../routing/route-types.js'
 import { GatewayError } from './gateway-errors.js'
 
 export interface UpstreamPoolOptions {
-  /** Time allowed for the unix-socket connect. */
+  /** Time allowed for the connect, unless the route sets its own. */
   readonly connectTimeoutMs: number
-  /** Time allowed for the response head; the body has no timeout (SSE). */
+  /** Time allowed for the response head, unless the route sets its own; the body has no timeout (SSE). */
   readonly headersTimeoutMs: number
 }
 
@@ -16,6 +16,8 @@ export interface UpstreamRequest {
   /** Path and query exactly as they go on the wire. */
   readonly path: string
   readonly signal: AbortSignal
+  /** The route's own upstream timeout, if it has one. */
+  readonly headersTimeoutMs: number | undefined
 }
 
 /**
@@ -30,15 +32,22 @@ export const UPSTREAM_REQUEST: unique symbol = Symbol('sockrouter.upstreamReques
 type RequestOptions = Dispatcher.RequestOptions & { headers?: Record<string | symbol, unknown> }
 type RequestCallback = (err: Error | null, data?: Dispatcher.ResponseData) => void
 
+interface PoolTarget {
+  readonly upstream: Upstream
+  readonly connectTimeoutMs: number | undefined
+}
+
 /**
- * One undici Agent; its factory gives each route's socket a keep-alive Pool
- * with its own `socketPath` (issue #2). `sync` follows the route table: pools
- * of sockets that are gone are closed, letting in-flight requests finish.
- * A socket re-created by a new process has a new origin, so it gets a fresh
- * pool and never inherits connections to the dead process.
+ * One undici Agent; its factory gives each route's target a keep-alive Pool
+ * (issue #2): a unix socket gets a Pool with its own `socketPath`, a URL
+ * target a Pool for that origin. Pools are keyed by the route's synthetic
+ * origin, so a socket re-created by a new process gets a fresh pool and never
+ * inherits connections to the dead one. `sync` follows the route table:
+ * pools whose target left the table are closed, letting in-flight requests
+ * finish.
  */
 export class UpstreamPools {
-  readonly #socketPaths = new Map<string, string>()
+  readonly #targets = new Map<string, PoolTarget>()
   readonly #pools = new Map<string, Pool>()
   readonly #agent: Agent
   readonly #options: UpstreamPoolOptions
@@ -51,10 +60,12 @@ export class UpstreamPools {
   }
 
   #createPool (origin: string, opts: object): Pool {
-    const pool = new Pool(origin, {
+    const target = this.#targets.get(origin)
+    const upstream = target?.upstream
+    const pool = new Pool(upstream?.kind === 'url' ? upstream.targetOrigin : origin, {
       ...opts,
-      socketPath: this.#socketPaths.get(origin),
-      connectTimeout: this.#options.connectTimeoutMs,
+      socketPath: upstream?.kind === 'unix' ? upstream.socketPath : undefined,
+      connectTimeout: target?.connectTimeoutMs ?? this.#options.connectTimeoutMs,
       headersTimeout: this.#options.headersTimeoutMs,
       // undici's 300 s default body timeout kills quiet SSE streams (issue #2).
       bodyTimeout: 0
@@ -63,17 +74,19 @@ export class UpstreamPools {
     return pool
   }
 
-  /** Makes the pools match the table: new sockets become known, removed ones are closed. */
+  /** Makes the pools match the table: new targets become known, removed ones are closed. */
   sync (table: RouteTable): void {
-    const live = new Map<string, string>()
-    for (const route of table.routes) live.set(route.upstream.origin, route.upstream.socketPath)
-    for (const [origin, socketPath] of live) this.#socketPaths.set(origin, socketPath)
+    const live = new Map<string, PoolTarget>()
+    for (const route of table.routes) {
+      if (route.status === 'up') live.set(route.upstream.origin, { upstream: route.upstream, connectTimeoutMs: route.options.timeouts.connectMs })
+    }
+    for (const [origin, target] of live) this.#targets.set(origin, target)
     for (const [origin, pool] of this.#pools) {
       if (pool.closed || pool.destroyed) this.#pools.delete(origin)
     }
-    for (const origin of [...this.#socketPaths.keys()]) {
+    for (const origin of [...this.#targets.keys()]) {
       if (live.has(origin)) continue
-      this.#socketPaths.delete(origin)
+      this.#targets.delete(origin)
       const pool = this.#pools.get(origin)
       this.#pools.delete(origin)
       pool?.close().catch(() => {})
@@ -90,7 +103,7 @@ export class UpstreamPools {
   /** The `request` reply-from calls when given this object as its `undici` option. */
   request (opts: RequestOptions, callback: RequestCallback): void {
     const upstream = opts.headers?.[UPSTREAM_REQUEST] as UpstreamRequest | undefined
-    if (upstream === undefined || !this.#socketPaths.has(upstream.origin)) {
+    if (upstream === undefined || !this.#targets.has(upstream.origin)) {
       // The route was removed between lookup and dispatch.
       queueMicrotask(() => callback(new GatewayError('bad_gateway')))
       return
@@ -100,7 +113,7 @@ export class UpstreamPools {
       origin: upstream.origin,
       path: upstream.path,
       signal: upstream.signal,
-      headersTimeout: undefined,
+      headersTimeout: upstream.headersTimeoutMs,
       bodyTimeout: undefined
     }, callback)
   }
@@ -108,6 +121,6 @@ export class UpstreamPools {
   async close (): Promise<void> {
     await this.#agent.destroy().catch(() => {})
     this.#pools.clear()
-    this.#socketPaths.clear()
+    this.#targets.clear()
   }
 }

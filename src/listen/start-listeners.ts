@@ -1,6 +1,5 @@
 import type { Server } from 'node:http'
-import { connect } from 'node:net'
-import { lstat, unlink } from 'node:fs/promises'
+import { clearStaleSocket } from './clear-stale-socket.js'
 import { formatListenAddress, type ListenAddress } from './listen-address.js'
 
 export class ListenError extends Error {
@@ -27,25 +26,11 @@ function reasonFor (err: NodeJS.ErrnoException): string {
   }
 }
 
-function isLive (path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = connect(path)
-    probe.once('connect', () => { probe.destroy(); resolve(true) })
-    probe.once('error', () => resolve(false))
-  })
-}
-
-/**
- * A socket file left by a crashed router would make listen fail with
- * EADDRINUSE; remove it, but only if nobody answers on it.
- */
+/** A socket file left by a crashed router is replaced; a live one or another file is an error. */
 async function clearStaleUnixSocket (address: ListenAddress & { kind: 'unix' }): Promise<void> {
-  const stats = await lstat(address.path).catch(() => null)
-  if (stats === null) return
-  if (!stats.isSocket() || await isLive(address.path)) {
-    throw new ListenError(address, 'EADDRINUSE', stats.isSocket() ? 'address already in use' : 'a file that is not a socket is in the way')
-  }
-  await unlink(address.path)
+  const state = await clearStaleSocket(address.path)
+  if (state === 'live') throw new ListenError(address, 'EADDRINUSE', 'address already in use')
+  if (state === 'not-a-socket') throw new ListenError(address, 'EADDRINUSE', 'a file that is not a socket is in the way')
 }
 
 function bound (server: Server, requested: ListenAddress): ListenAddress {

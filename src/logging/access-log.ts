@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks'
 import type { Socket } from 'node:net'
+import { GatewayError } from '../forward/gateway-errors.js'
+import { routeLogFields } from './route-log-fields.js'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
-/** nginx's 499: the client closed the connection before the response head was sent. */
-const CLIENT_CLOSED = 499
+/** nginx's 499, from the one status map: the client closed the connection before the response head was sent. */
+const CLIENT_CLOSED = new GatewayError('client_closed').status
 
 function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: FastifyReply, socket: Socket, startedAt: number, bytesAtStart: number): void {
   const res = reply.raw
@@ -13,8 +15,7 @@ function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: Fas
     reqId: request.id,
     method: request.method,
     url: request.url,
-    service: route?.service,
-    socket: route?.upstream.socketName,
+    ...routeLogFields(route),
     status: res.headersSent ? res.statusCode : CLIENT_CLOSED,
     ms: Math.round((performance.now() - startedAt) * 100) / 100,
     bytes: socket.bytesWritten - bytesAtStart,

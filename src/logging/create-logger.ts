@@ -13,5 +13,21 @@ export function createLogger (level: LogLevel, destination: NodeJS.WritableStrea
   if (destination.isTTY === true) {
     return pino(options, pretty({ destination, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' }))
   }
-  return pino(options, destination === process.stdout ? pino.destination(1) : destination)
+  return pino(options, destination === process.stdout ? stdoutDestination() : destination)
+}
+
+/**
+ * fd 1 through sonic-boom. When the reader of a pipe goes away (`| head`),
+ * writes fail with EPIPE; unhandled, that error left the process unable to
+ * exit on SIGTERM, so logging simply stops instead.
+ */
+function stdoutDestination (): pino.DestinationStream {
+  const dest = pino.destination({ fd: 1, sync: true })
+  let broken = false
+  dest.on('error', (err: NodeJS.ErrnoException) => {
+    if (broken) return
+    broken = true
+    if (err.code !== 'EPIPE') process.stderr.write(`sockrouter: logging to stdout failed: ${err.code ?? err.message}\n`)
+  })
+  return { write: (line: string) => { if (!broken) dest.write(line) } }
 }

@@ -5,17 +5,18 @@ export interface RouteChange {
   readonly route: Route
 }
 
-function describeTarget (route: Route): string {
-  return route.upstream.socketName
+/** Everything that makes two routes behave differently, for change detection. */
+function fingerprint (route: Route): string {
+  return JSON.stringify([route.upstream, route.status, route.source, route.file, route.options])
 }
 
-/** What changed between two tables, in prefix order, for the log and for pool clean-up. */
+/** What changed between two tables, in prefix order, for the log. */
 export function diffRouteTables (before: RouteTable, after: RouteTable): RouteChange[] {
   const changes: RouteChange[] = []
   for (const route of after.routes) {
     const old = before.byKey.get(route.key)
     if (old === undefined) changes.push({ kind: 'added', route })
-    else if (old.upstream.origin !== route.upstream.origin || describeTarget(old) !== describeTarget(route)) changes.push({ kind: 'changed', route })
+    else if (fingerprint(old) !== fingerprint(route)) changes.push({ kind: 'changed', route })
   }
   for (const route of before.routes) {
     if (!after.byKey.has(route.key)) changes.push({ kind: 'removed', route })
@@ -24,8 +25,8 @@ export function diffRouteTables (before: RouteTable, after: RouteTable): RouteCh
 }
 
 export function describeChange (change: RouteChange): string {
-  const target = describeTarget(change.route)
-  return change.kind === 'removed'
-    ? `route removed ${change.route.prefix}`
-    : `route ${change.kind} ${change.route.prefix} -> ${target}`
+  const { route } = change
+  if (change.kind === 'removed') return `route removed ${route.prefix}`
+  const down = route.status === 'down' ? ' (down: no socket yet)' : ''
+  return `route ${change.kind} ${route.prefix} -> ${route.upstream.label}${down}`
 }

@@ -3,8 +3,26 @@ import { decodeNameSegment, type RequestTarget } from './parse-request-target.js
 
 export interface RouteMatch {
   readonly route: Route
-  /** Path and query to send upstream, byte for byte as received. */
+  /** Path and query to send upstream; the part after the prefix is byte for byte as received. */
   readonly upstreamPath: string
+}
+
+/** `rewrite` + what followed the prefix, with one slash between them. */
+function joinRewrite (rewrite: string, rest: string): string {
+  if (rest === '') return rewrite
+  return rewrite.endsWith('/') ? rewrite + rest.slice(1) : rewrite + rest
+}
+
+/**
+ * The path the backend sees: the prefix replaced by `rewrite` (default `/`),
+ * or the whole path when `stripPrefix` is off, behind a URL target's base
+ * path. The query is appended untouched.
+ */
+function upstreamPathFor (route: Route, target: RequestTarget, prefixEnd: number): string {
+  const { stripPrefix, rewrite } = route.options
+  const base = route.upstream.kind === 'url' ? route.upstream.basePath : ''
+  const path = stripPrefix ? joinRewrite(rewrite, target.rawPath.slice(prefixEnd)) : target.rawPath
+  return base + path + target.query
 }
 
 /**
@@ -27,8 +45,7 @@ export function matchRoute (table: RouteTable, target: RequestTarget): RouteMatc
   for (let depth = keys.length; depth >= 1; depth--) {
     const route = table.byKey.get(keys[depth - 1] as string)
     if (route === undefined) continue
-    const rest = target.rawPath.slice(target.segmentEnds[depth - 1])
-    return { route, upstreamPath: (rest === '' ? '/' : rest) + target.query }
+    return { route, upstreamPath: upstreamPathFor(route, target, target.segmentEnds[depth - 1] as number) }
   }
   return null
 }

@@ -13,15 +13,14 @@ export interface RequestTarget {
 }
 
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i
+/** A `%` not followed by two hex digits (RFC 3986 §2.1). */
+const BAD_ESCAPE = /%(?![0-9a-f]{2})/i
 
 function badPath (message: string): GatewayError {
   return new GatewayError('bad_request', { message })
 }
 
-/**
- * RFC 9112 §3.2.2: a server must accept absolute-form; only the path counts for
- * routing, the authority is the client's business.
- */
+/** RFC 9112 §3.2.2: a server must accept absolute-form; only its path is routed here. */
 function stripAbsoluteForm (target: string): string {
   if (target.charCodeAt(0) === 47 /* / */) return target
   const match = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(target)
@@ -40,6 +39,8 @@ export function parseRequestTarget (target: string): RequestTarget {
   const q = origin.indexOf('?')
   const rawPath = q === -1 ? origin : origin.slice(0, q)
   const query = q === -1 ? '' : origin.slice(q)
+  // As nginx does; checked here so that HTTP and WebSocket refuse alike.
+  if (BAD_ESCAPE.test(rawPath)) throw badPath('The path contains a malformed percent-escape.')
   const segments: string[] = []
   const segmentEnds: number[] = []
   let start = 1
@@ -70,4 +71,17 @@ export function decodeNameSegment (segment: string): string {
   }
   if (/[/\\\0]/.test(decoded)) throw badPath('A service or socket name must not contain "/", "\\" or NUL.')
   return decoded
+}
+
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i
+
+/**
+ * RFC 9112 §3.2.2: with an absolute-form target, the server ignores Host and
+ * uses the target's authority. Rewriting the parsed header once, before the
+ * Host check and before X-Forwarded-Host is built, keeps every later step
+ * consistent for HTTP and WebSocket alike.
+ */
+export function adoptAbsoluteFormAuthority (req: { url?: string, headers: { host?: string } }): void {
+  const authority = ABSOLUTE_FORM.exec(req.url ?? '')?.[1]
+  if (authority !== undefined && authority !== '') req.headers.host = authority.replace(/^[^@]*@/, '')
 }

@@ -1,3 +1,6 @@
+import type { LoadedRouteFile } from '../config/load-services-dir.js'
+import type { HeaderRules, RouteTimeouts } from '../config/route-spec.js'
+
 /** A socket found in the socket directory by one full scan. */
 export interface DiscoveredSocket {
   /** First path segment of the route. */
@@ -16,19 +19,63 @@ export interface DiscoveredSocket {
 export interface SocketSnapshot {
   readonly dir: string
   readonly sockets: readonly DiscoveredSocket[]
+  /** Absolute paths of the service directories seen, so each can be watched. */
+  readonly serviceDirs: readonly string[]
+}
+
+/**
+ * Everything the route table is built from, read in one pass: the socket
+ * directory, the services.d files in force, and whether each socket those
+ * files name exists (its identity, or null when it does not).
+ */
+export interface RouterSnapshot {
+  readonly sockets: SocketSnapshot
+  readonly files: readonly LoadedRouteFile[]
+  readonly socketStates: ReadonlyMap<string, string | null>
 }
 
 /** Where a route sends its traffic. `origin` names the undici pool for it. */
 export interface UnixUpstream {
   readonly kind: 'unix'
   readonly socketPath: string
+  /** Relative to the socket dir when inside it, else the file name: what logs show. */
   readonly socketName: string
   readonly origin: string
+  /** What people read in tables and logs. */
+  readonly label: string
 }
 
-export type Upstream = UnixUpstream
+export interface UrlUpstream {
+  readonly kind: 'url'
+  /** `http://host:port`, the address connected to. */
+  readonly targetOrigin: string
+  /** `host:port`, for changeOrigin. */
+  readonly targetHost: string
+  /** Put in front of every forwarded path; '' for none. */
+  readonly basePath: string
+  readonly secure: boolean
+  readonly origin: string
+  readonly label: string
+}
 
-export type RouteSource = 'discovered'
+export type Upstream = UnixUpstream | UrlUpstream
+
+export type RouteSource = 'discovered' | 'file'
+
+/** Per-route behaviour; discovered routes get DEFAULT_ROUTE_OPTIONS. */
+export interface RouteOptions {
+  readonly stripPrefix: boolean
+  readonly rewrite: string
+  readonly websocket: boolean
+  readonly requestHeaders: HeaderRules
+  readonly responseHeaders: HeaderRules
+  readonly changeOrigin: boolean
+  readonly allowedOrigins: readonly string[]
+  /** Unset entries fall back to the router-wide flags. */
+  readonly timeouts: RouteTimeouts
+  readonly maxTunnels: number | null
+  readonly rewriteLocation: boolean
+}
 
 export interface Route {
   /** Canonical prefix with a trailing slash: `/svc/ui/`. */
@@ -37,10 +84,14 @@ export interface Route {
   readonly forwardedPrefix: string
   /** The decoded path segments the prefix matches, joined by `/`. */
   readonly key: string
-  readonly depth: number
   readonly service: string
   readonly upstream: Upstream
   readonly source: RouteSource
+  /** The services.d file that declared it, for file routes. */
+  readonly file: string | null
+  /** `down`: a file route whose socket does not exist (yet); answered with 503. */
+  readonly status: 'up' | 'down'
+  readonly options: RouteOptions
 }
 
 /** Immutable: a new table is built for every change and swapped in whole. */

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import { addForwardedHeaders } from '../forward/forwarded-headers.js'
-import { stripRequestHopHeaders, type HeaderMap } from '../forward/hop-headers.js'
+import { buildUpstreamHeaders, targetHost } from '../forward/upstream-request-headers.js'
 import type { RouteMatch } from '../routing/match-route.js'
 
 /**
@@ -10,18 +9,18 @@ import type { RouteMatch } from '../routing/match-route.js'
  * lists in `Connection` go too), the same X-Forwarded-* set as HTTP, and
  * finally `Connection: Upgrade` and `Upgrade: websocket` added back, as
  * Caddy does: the upgrade is the one hop-by-hop intent a tunnel must keep.
- * Sec-WebSocket-*, Origin, Cookie and Host pass unchanged, so the backend
- * negotiates subprotocols and extensions with the client itself.
+ * Sec-WebSocket-*, Origin, Cookie and Host pass unchanged (unless the route
+ * has changeOrigin or header rules), so the backend negotiates subprotocols
+ * and extensions with the client itself.
  */
 export function buildUpstreamHead (req: IncomingMessage, match: RouteMatch): string {
   // headersDistinct keeps repeated headers as separate lines instead of joining them.
-  const headers: HeaderMap = stripRequestHopHeaders(req.headersDistinct as IncomingHttpHeaders)
-  addForwardedHeaders(headers, {
-    clientAddress: req.socket.remoteAddress,
-    proto: 'http',
-    host: req.headers.host,
-    prefix: match.route.forwardedPrefix
-  })
+  const { route } = match
+  const headers = buildUpstreamHeaders(req, route, req.headersDistinct as IncomingHttpHeaders)
+  if (route.options.changeOrigin && headers.origin !== undefined) {
+    // A backend that checks Origin against its own name (RFC 6455 §4.2.1) sees itself.
+    headers.origin = `${route.upstream.kind === 'url' && route.upstream.secure ? 'https' : 'http'}://${targetHost(route.upstream)}`
+  }
   const lines = [`GET ${match.upstreamPath} HTTP/1.1`]
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue

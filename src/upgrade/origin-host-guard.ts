@@ -67,15 +67,16 @@ export class OriginHostGuard {
   /**
    * Clients that send no Origin are not browsers (curl, ws, websocat) and are
    * allowed: the check protects browsers from foreign pages, and a local
-   * program could forge any header anyway.
+   * program could forge any header anyway. `routeOrigins` is a services.d
+   * route's own `allowedOrigins` (issue #4), on top of the global list.
    */
-  checkOrigin (req: IncomingMessage): GatewayError | null {
+  checkOrigin (req: IncomingMessage, routeOrigins: readonly string[] = []): GatewayError | null {
     const origin = req.headers.origin
-    if (origin === undefined || this.#anyOrigin) return null
-    if (this.#origins.has(origin.trim())) return null
+    if (origin === undefined || this.#anyOrigin || routeOrigins.includes('*')) return null
+    if (this.#origins.has(origin.trim()) || routeOrigins.includes(origin.trim())) return null
     const normalised = normaliseOrigin(origin)
     if (normalised !== null) {
-      if (this.#origins.has(normalised)) return null
+      if (this.#origins.has(normalised) || routeOrigins.some((o) => normaliseOrigin(o) === normalised)) return null
       const host = req.headers.host
       if (host !== undefined && new URL(normalised).host === normaliseAuthority(host)) return null
     }

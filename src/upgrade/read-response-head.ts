@@ -108,7 +108,8 @@ export function readResponseHead (socket: Socket, timeoutMs: number, maxBytes = 
       }
     }
     const onEnd = (): void => finish(new GatewayError('bad_gateway', { message: 'The service closed the connection without answering.' }))
-    const timer = setTimeout(() => finish(new GatewayError('gateway_timeout')), timeoutMs)
+    // 0 means no timeout, as it does for undici on the HTTP path.
+    const timer = timeoutMs > 0 ? setTimeout(() => finish(new GatewayError('gateway_timeout')), timeoutMs) : undefined
     socket.on('data', onData)
     socket.once('end', onEnd)
     socket.once('close', onEnd)

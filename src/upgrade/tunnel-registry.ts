@@ -17,13 +17,16 @@ export class TunnelEntry {
   readonly client: Duplex
   readonly ip: string | undefined
   readonly service: string
+  /** The route's key, for its own `maxTunnels` (issue #4). */
+  readonly routeKey: string
   #backend: Socket | null = null
   #onDone: () => void
 
-  constructor (client: Duplex, ip: string | undefined, service: string, onDone: () => void) {
+  constructor (client: Duplex, ip: string | undefined, service: string, routeKey: string, onDone: () => void) {
     this.client = client
     this.ip = ip
     this.service = service
+    this.routeKey = routeKey
     this.#onDone = onDone
     client.once('close', () => this.#check())
   }
@@ -58,6 +61,7 @@ export class TunnelEntry {
 export class TunnelRegistry {
   readonly #entries = new Set<TunnelEntry>()
   readonly #perIp = new Map<string, number>()
+  readonly #perRoute = new Map<string, number>()
   readonly #limits: TunnelLimits
   readonly #emptyWaiters: (() => void)[] = []
   #accepting = true
@@ -74,26 +78,30 @@ export class TunnelRegistry {
     return this.#entries.size
   }
 
-  /** Reserves a slot or throws 503 with Retry-After. */
-  admit (client: Duplex, ip: string | undefined, service: string): TunnelEntry {
+  /** Reserves a slot or throws 503 with Retry-After. `routeMax` is the route's own limit, if any. */
+  admit (client: Duplex, ip: string | undefined, service: string, routeKey: string, routeMax: number | null): TunnelEntry {
     if (!this.#accepting) throw new GatewayError('service_unavailable', { message: 'The router is shutting down.' })
     const perIp = ip === undefined ? 0 : this.#perIp.get(ip) ?? 0
-    if (this.#entries.size >= this.#limits.maxTunnels || perIp >= this.#limits.maxTunnelsPerIp) {
-      throw new GatewayError('service_unavailable', { message: 'Too many open WebSocket connections.', retryAfter: RETRY_AFTER_SECONDS })
+    const perRoute = this.#perRoute.get(routeKey) ?? 0
+    if (this.#entries.size >= this.#limits.maxTunnels || perIp >= this.#limits.maxTunnelsPerIp || (routeMax !== null && perRoute >= routeMax)) {
+      throw new GatewayError('service_unavailable', { service, message: 'Too many open WebSocket connections.', retryAfter: RETRY_AFTER_SECONDS })
     }
-    const entry = new TunnelEntry(client, ip, service, () => this.#release(entry))
+    const entry = new TunnelEntry(client, ip, service, routeKey, () => this.#release(entry))
     this.#entries.add(entry)
     if (ip !== undefined) this.#perIp.set(ip, perIp + 1)
+    this.#perRoute.set(routeKey, perRoute + 1)
     return entry
+  }
+
+  /** Open tunnels on one route. */
+  countFor (routeKey: string): number {
+    return this.#perRoute.get(routeKey) ?? 0
   }
 
   #release (entry: TunnelEntry): void {
     if (!this.#entries.delete(entry)) return
-    if (entry.ip !== undefined) {
-      const left = (this.#perIp.get(entry.ip) ?? 1) - 1
-      if (left === 0) this.#perIp.delete(entry.ip)
-      else this.#perIp.set(entry.ip, left)
-    }
+    if (entry.ip !== undefined) decrement(this.#perIp, entry.ip)
+    decrement(this.#perRoute, entry.routeKey)
     if (this.#entries.size === 0) for (const wake of this.#emptyWaiters.splice(0)) wake()
   }
 
@@ -117,4 +125,10 @@ export class TunnelRegistry {
     for (const entry of this.#entries) entry.destroy()
     await empty
   }
+}
+
+function decrement (counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1
+  if (left === 0) counts.delete(key)
+  else counts.set(key, left)
 }

@@ -1,12 +1,15 @@
 import type { IncomingMessage } from 'node:http'
-import { connect, type Socket } from 'node:net'
+import { connect, isIP, type Socket } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
 import { performance } from 'node:perf_hooks'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
-import { classifyUpstreamError, GatewayError } from '../forward/gateway-errors.js'
+import { classifyUpstreamError, GatewayError, innermostCode } from '../forward/gateway-errors.js'
 import { matchRoute, type RouteMatch } from '../routing/match-route.js'
-import { parseRequestTarget } from '../routing/parse-request-target.js'
+import { adoptAbsoluteFormAuthority, parseRequestTarget } from '../routing/parse-request-target.js'
 import type { RouteStore } from '../routing/route-store.js'
+import type { Upstream } from '../routing/route-types.js'
+import { routeLogFields } from '../logging/route-log-fields.js'
 import type { UpgradeListener } from '../server.js'
 import { buildUpstreamHead } from './build-upstream-head.js'
 import { checkHandshake, type Handshake } from './check-handshake.js'
@@ -41,22 +44,38 @@ interface Accepted {
 /** Steps 1–2 and the guards; throws the GatewayError the client gets. */
 function accept (req: IncomingMessage, client: Duplex, deps: UpgradeDeps): Accepted {
   if (!deps.registry.accepting) throw new GatewayError('service_unavailable', { message: 'The router is shutting down.' })
+  adoptAbsoluteFormAuthority(req)
   const hostError = deps.guard.checkHost(req)
   if (hostError !== null) throw hostError
   const handshake = checkHandshake(req)
-  const originError = deps.guard.checkOrigin(req)
-  if (originError !== null) throw originError
   const match = matchRoute(deps.store.current, parseRequestTarget(req.url ?? '/'))
   if (match === null) throw new GatewayError('no_route')
-  const entry = deps.registry.admit(client, req.socket.remoteAddress, match.route.service)
+  const { route } = match
+  const originError = deps.guard.checkOrigin(req, route.options.allowedOrigins)
+  if (originError !== null) throw originError
+  if (!route.options.websocket) {
+    throw new GatewayError('forbidden', { service: route.service, message: 'WebSocket is disabled on this route.' })
+  }
+  if (route.status === 'down') throw new GatewayError('service_unavailable', { service: route.service, retryAfter: 1 })
+  const entry = deps.registry.admit(client, req.socket.remoteAddress, route.service, route.key, route.options.maxTunnels)
   return { handshake, match, entry }
 }
 
+/** Step 4's socket: the route's unix socket, or its URL target over TCP (TLS for https). */
+function openBackend (upstream: Upstream): Socket {
+  if (upstream.kind === 'unix') return connect(upstream.socketPath)
+  const url = new URL(upstream.targetOrigin)
+  const port = Number(url.port !== '' ? url.port : upstream.secure ? 443 : 80)
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  return upstream.secure ? tlsConnect({ host, port, servername: isIP(host) === 0 ? host : undefined }) : connect({ host, port })
+}
+
 /** Step 4: resolves once connected; 502 if refused or missing, 504 after the connect timeout. */
-function connectBackend (backend: Socket, timeoutMs: number, service: string): Promise<void> {
+function connectBackend (backend: Socket, timeoutMs: number, service: string, secure: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new GatewayError('gateway_timeout', { service })), timeoutMs)
-    backend.once('connect', () => { clearTimeout(timer); resolve() })
+    // 0 means no timeout, as it does for undici on the HTTP path.
+    const timer = timeoutMs > 0 ? setTimeout(() => reject(new GatewayError('gateway_timeout', { service })), timeoutMs) : undefined
+    backend.once(secure ? 'secureConnect' : 'connect', () => { clearTimeout(timer); resolve() })
     backend.once('error', (err) => { clearTimeout(timer); reject(classifyUpstreamError(err, service)) })
     backend.once('close', () => { clearTimeout(timer); reject(new GatewayError('bad_gateway', { service })) })
   })
@@ -96,8 +115,9 @@ export function createUpgradeHandler (deps: UpgradeDeps): UpgradeListener {
 async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer, accepted: Accepted, deps: UpgradeDeps): Promise<void> {
   const { handshake, match, entry } = accepted
   const { route } = match
-  const log = deps.logger.child({ service: route.service, socket: route.upstream.socketName })
-  const backend = connect(route.upstream.socketPath)
+  const log = deps.logger.child(routeLogFields(route))
+  const { timeouts } = route.options
+  const backend = openBackend(route.upstream)
   backend.on('error', (err: NodeJS.ErrnoException) => log.debug({ err: { code: err.code } }, 'websocket backend socket error'))
   entry.attachBackend(backend)
   // A client that leaves during the handshake takes the backend connection with it.
@@ -106,9 +126,9 @@ async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer,
 
   const startedAt = performance.now()
   try {
-    await connectBackend(backend, deps.connectTimeoutMs, route.service)
+    await connectBackend(backend, timeouts.connectMs ?? deps.connectTimeoutMs, route.service, route.upstream.kind === 'url' && route.upstream.secure)
     backend.write(buildUpstreamHead(req, match))
-    const { head, rest } = await readResponseHead(backend, deps.handshakeTimeoutMs)
+    const { head, rest } = await readResponseHead(backend, timeouts.upstreamMs ?? deps.handshakeTimeoutMs)
     const verdict = judgeUpgradeResponse(head, handshake.key)
     if (verdict === 'invalid') throw new GatewayError('bad_gateway', { service: route.service, message: 'The service sent an invalid WebSocket handshake response.' })
     if (verdict === 'relay') {
@@ -133,7 +153,7 @@ async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer,
       backendRest: rest,
       clientRest,
       stats: deps.stats,
-      idleTimeoutMs: deps.idleTimeoutMs
+      idleTimeoutMs: timeouts.tunnelIdleMs ?? deps.idleTimeoutMs
     })
     deps.stats.active--
     log.info({
@@ -146,7 +166,7 @@ async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer,
   } catch (err) {
     const failure = classifyUpstreamError(err, route.service)
     deps.stats.refused++
-    log.info({ url: req.url, status: failure.status, error: failure.code, cause: (failure.cause as { code?: string } | undefined)?.code }, 'websocket handshake failed')
+    log[failure.code === 'client_closed' ? 'debug' : 'warn']({ url: req.url, status: failure.status, error: failure.code, cause: innermostCode(err) }, 'websocket handshake failed')
     backend.destroy()
     if (!client.destroyed) refuseUpgrade(client, failure)
   }

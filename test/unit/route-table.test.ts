@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildRouteTable } from '../../src/routing/build-route-table.js'
+import { buildRouteTable, socketsOnly } from '../../src/routing/build-route-table.js'
 import { describeChange, diffRouteTables } from '../../src/routing/diff-route-tables.js'
 import { matchRoute } from '../../src/routing/match-route.js'
 import { parseRequestTarget } from '../../src/routing/parse-request-target.js'
@@ -11,8 +11,8 @@ function socket (relativePath: string, identity = '1:1:1'): DiscoveredSocket {
 }
 
 t.test('the build is pure and independent of input order', async (t) => {
-  const a = buildRouteTable({ dir: '/d', sockets: [socket('b/ui.sock'), socket('a.sock'), socket('a/rpc.sock')] })
-  const b = buildRouteTable({ dir: '/d', sockets: [socket('a/rpc.sock'), socket('b/ui.sock'), socket('a.sock')] })
+  const a = buildRouteTable(socketsOnly({ dir: '/d', sockets: [socket('b/ui.sock'), socket('a.sock'), socket('a/rpc.sock')] }))
+  const b = buildRouteTable(socketsOnly({ dir: '/d', sockets: [socket('a/rpc.sock'), socket('b/ui.sock'), socket('a.sock')] }))
   t.same(a.table.routes, b.table.routes)
   t.same(a.table.routes.map((r) => r.prefix), ['/a/', '/a/rpc/', '/b/ui/'])
   t.same([...a.table.parents], ['a', 'b'])
@@ -20,15 +20,15 @@ t.test('the build is pure and independent of input order', async (t) => {
 })
 
 t.test('the reserved name is skipped with a reason', async (t) => {
-  const { table, skipped } = buildRouteTable({ dir: '/d', sockets: [socket('_sockrouter/x.sock'), socket('_sockrouter.sock')] })
+  const { table, skipped } = buildRouteTable(socketsOnly({ dir: '/d', sockets: [socket('_sockrouter/x.sock'), socket('_sockrouter.sock')] }))
   t.equal(table.routes.length, 0)
   t.equal(skipped.length, 2)
   t.match(skipped[0]?.reason, /reserved/)
 })
 
 t.test('a re-created socket gets a new pool origin', async (t) => {
-  const before = buildRouteTable({ dir: '/d', sockets: [socket('s/ui.sock', '1:2:3')] }).table
-  const after = buildRouteTable({ dir: '/d', sockets: [socket('s/ui.sock', '1:2:4')] }).table
+  const before = buildRouteTable(socketsOnly({ dir: '/d', sockets: [socket('s/ui.sock', '1:2:3')] })).table
+  const after = buildRouteTable(socketsOnly({ dir: '/d', sockets: [socket('s/ui.sock', '1:2:4')] })).table
   t.not(before.routes[0]?.upstream.origin, after.routes[0]?.upstream.origin)
   const changes = diffRouteTables(before, after)
   t.same(changes.map((c) => c.kind), ['changed'])
@@ -37,7 +37,7 @@ t.test('a re-created socket gets a new pool origin', async (t) => {
 })
 
 t.test('longest prefix wins and the rest is sliced from the raw path', async (t) => {
-  const { table } = buildRouteTable({ dir: '/d', sockets: [socket('s.sock'), socket('s/ui.sock')] })
+  const { table } = buildRouteTable(socketsOnly({ dir: '/d', sockets: [socket('s.sock'), socket('s/ui.sock')] }))
   const route = (target: string): [string | undefined, string | undefined] => {
     const m = matchRoute(table, parseRequestTarget(target))
     return [m?.route.prefix, m?.upstreamPath]
@@ -51,7 +51,7 @@ t.test('longest prefix wins and the rest is sliced from the raw path', async (t)
 })
 
 t.test('a flat route forwards encoded characters in what follows its prefix', async (t) => {
-  const { table } = buildRouteTable({ dir: '/d', sockets: [socket('flat.sock'), socket('other/ui.sock')] })
+  const { table } = buildRouteTable(socketsOnly({ dir: '/d', sockets: [socket('flat.sock'), socket('other/ui.sock')] }))
   const m = matchRoute(table, parseRequestTarget('/flat/a%2Fb/%5C%00?x'))
   t.equal(m?.upstreamPath, '/a%2Fb/%5C%00?x')
   t.throws(() => matchRoute(table, parseRequestTarget('/fl%2Fat/x')), { code: 'bad_request' })

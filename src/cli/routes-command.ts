@@ -1,0 +1,74 @@
+import { request } from 'node:http'
+import { formatListenAddress, type ListenAddress } from '../listen/listen-address.js'
+import { formatTable } from './format-table.js'
+
+interface RouteView {
+  prefix: string
+  source: string
+  status: string
+  file: string | null
+  target: { kind: 'unix', socket: string, socketPath: string } | { kind: 'url', url: string }
+}
+
+function fetchRoutes (address: ListenAddress): Promise<RouteView[]> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
+      path: '/_sockrouter/routes',
+      headers: { host: 'localhost' },
+      timeout: 5000
+    }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => { body += c })
+      res.on('end', () => {
+        try {
+          if (res.statusCode !== 200) throw new Error(`it answered ${res.statusCode ?? '?'}`)
+          resolve((JSON.parse(body) as { routes: RouteView[] }).routes)
+        } catch (err) {
+          reject(err)
+        }
+      })
+    })
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+function quote (text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`
+}
+
+function viaRouter (address: ListenAddress, prefix: string): string {
+  if (address.kind === 'unix') return `curl --unix-socket ${quote(address.path)} http://x${prefix}`
+  const host = address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '[::1]' : address.host.includes(':') ? `[${address.host}]` : address.host
+  return `curl http://${host}:${address.port}${prefix}`
+}
+
+/**
+ * `sockrouter routes`: the live table of a running router, from its
+ * /_sockrouter/routes, with the curl commands that reach each service
+ * directly and through the router.
+ */
+export async function runRoutes (address: ListenAddress, io: { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }): Promise<number> {
+  let routes: RouteView[]
+  try {
+    routes = await fetchRoutes(address)
+  } catch (err) {
+    io.stderr.write(`sockrouter: no router answered on ${formatListenAddress(address)} (${(err as Error).message}); is it running? Pass its --listen address.\n`)
+    return 1
+  }
+  if (routes.length === 0) {
+    io.stdout.write('no routes\n')
+    return 0
+  }
+  const rows = routes.map((r) => [r.prefix, r.target.kind === 'unix' ? r.target.socketPath : r.target.url, r.source === 'file' ? String(r.file) : 'discovered', r.status])
+  io.stdout.write(formatTable(['PREFIX', 'TARGET', 'SOURCE', 'STATUS'], rows))
+  io.stdout.write('\n')
+  for (const r of routes) {
+    const direct = r.target.kind === 'unix' ? `curl --unix-socket ${quote(r.target.socketPath)} http://x/` : `curl ${quote(r.target.url + '/')}`
+    io.stdout.write(`${r.prefix}\n  direct:       ${direct}\n  via router:   ${viaRouter(address, r.prefix)}\n`)
+  }
+  return 0
+}

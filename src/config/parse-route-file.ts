@@ -1,0 +1,143 @@
+import { isAbsolute, resolve } from 'node:path'
+import { Ajv, type ErrorObject } from 'ajv'
+import { LineCounter, parseDocument } from 'yaml'
+import { RESERVED_SERVICE } from '../routing/route-types.js'
+import { MAX_DURATION_MS, parseDuration } from './parse-duration.js'
+import { ROUTE_FILE_SCHEMA, ROUTE_PROPERTIES as P } from './route-file-schema.js'
+import { NO_HEADER_RULES, type HeaderRules, type RouteSpec, type SpecTarget } from './route-spec.js'
+
+export type ParsedRouteFile =
+  | { readonly ok: true, readonly specs: readonly RouteSpec[] }
+  | { readonly ok: false, readonly errors: readonly string[] }
+
+const DURATION_PATTERN = /^\d+(?:\.\d+)?(?:ms|s|m|h)$/
+
+// strictRequired is off because oneOf names keys declared in the parent's properties.
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false })
+ajv.addFormat('duration', {
+  type: 'string',
+  validate: (text: string) => {
+    if (!DURATION_PATTERN.test(text)) return false
+    try {
+      return parseDuration(text) <= MAX_DURATION_MS
+    } catch {
+      return false
+    }
+  }
+})
+const validate = ajv.compile(ROUTE_FILE_SCHEMA)
+
+interface RawHeaderRules { set?: Record<string, string>, remove?: string[] }
+interface RawRoute {
+  prefix: string
+  socket?: string
+  url?: string
+  stripPrefix?: boolean
+  rewrite?: string
+  websocket?: boolean
+  requestHeaders?: RawHeaderRules
+  responseHeaders?: RawHeaderRules
+  changeOrigin?: boolean
+  allowedOrigins?: string[]
+  timeouts?: { connect?: string, upstream?: string, tunnelIdle?: string }
+  maxTunnels?: number
+  rewriteLocation?: boolean
+}
+
+/** `/routes/0/timeouts/connect` → `routes[0].timeouts.connect`. */
+function fieldPath (segments: readonly (string | number)[]): string {
+  return segments.reduce<string>((path, s) => typeof s === 'number' || /^\d+$/.test(String(s)) ? `${path}[${s}]` : path === '' ? String(s) : `${path}.${s}`, '')
+}
+
+function pointerSegments (pointer: string): (string | number)[] {
+  return pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => /^\d+$/.test(s) ? Number(s) : s)
+}
+
+function describe (error: ErrorObject): { segments: (string | number)[], message: string } {
+  const segments = pointerSegments(error.instancePath)
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { segments: [...segments, String(error.params.additionalProperty)], message: 'unknown key (a typo?)' }
+    case 'required':
+      return { segments, message: `missing required key "${String(error.params.missingProperty)}"` }
+    case 'oneOf':
+      return { segments, message: 'needs exactly one of "socket" and "url"' }
+    case 'format':
+      return { segments, message: error.params.format === 'duration' ? 'must be a duration like "5s"' : `must be ${String(error.params.format)}` }
+    case 'pattern':
+      return { segments, message: segments.at(-1) === 'prefix' ? 'must be a path like "/chat" or "/chat/ui"' : segments.at(-1) === 'url' ? 'must be a URL like "http://127.0.0.1:8080" or "https://host/base"' : `must match ${String(error.params.pattern)}` }
+    default:
+      return { segments, message: error.message ?? 'is invalid' }
+  }
+}
+
+function headerRules (raw: RawHeaderRules | undefined): HeaderRules {
+  if (raw === undefined) return NO_HEADER_RULES
+  const set: Record<string, string> = {}
+  for (const [name, value] of Object.entries(raw.set ?? {})) set[name.toLowerCase()] = value
+  return Object.freeze({ set: Object.freeze(set), remove: Object.freeze((raw.remove ?? []).map((n) => n.toLowerCase())) })
+}
+
+function targetOf (route: RawRoute, socketDir: string): SpecTarget {
+  if (route.socket !== undefined) {
+    return { kind: 'socket', socketPath: isAbsolute(route.socket) ? route.socket : resolve(socketDir, route.socket) }
+  }
+  const url = new URL(route.url as string)
+  const basePath = url.pathname.replace(/\/+$/, '')
+  return { kind: 'url', origin: url.origin, basePath, secure: url.protocol === 'https:' }
+}
+
+function normalisePrefix (prefix: string): string {
+  return prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix
+}
+
+function toSpec (route: RawRoute, index: number, file: string, socketDir: string): RouteSpec {
+  const ms = (d: string | undefined): number | undefined => d === undefined ? undefined : parseDuration(d)
+  return Object.freeze({
+    prefix: normalisePrefix(route.prefix),
+    target: targetOf(route, socketDir),
+    stripPrefix: route.stripPrefix ?? P.stripPrefix.default,
+    rewrite: route.rewrite ?? P.rewrite.default,
+    websocket: route.websocket ?? P.websocket.default,
+    requestHeaders: headerRules(route.requestHeaders),
+    responseHeaders: headerRules(route.responseHeaders),
+    changeOrigin: route.changeOrigin ?? P.changeOrigin.default,
+    allowedOrigins: Object.freeze([...(route.allowedOrigins ?? [])]),
+    timeouts: Object.freeze({ connectMs: ms(route.timeouts?.connect), upstreamMs: ms(route.timeouts?.upstream), tunnelIdleMs: ms(route.timeouts?.tunnelIdle) }),
+    maxTunnels: route.maxTunnels ?? null,
+    rewriteLocation: route.rewriteLocation ?? P.rewriteLocation.default,
+    file,
+    index
+  })
+}
+
+/**
+ * Pure: one file's text → validated specs, or every error in it. `file` is
+ * the name users see in messages (`services.d/chat.yaml`). YAML and JSON both
+ * parse as YAML 1.2, which keeps node positions for line numbers.
+ */
+export function parseRouteFile (file: string, text: string, socketDir: string): ParsedRouteFile {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    return { ok: false, errors: doc.errors.map((e) => `${file}:${e.linePos?.[0].line ?? 1}: ${e.message.split('\n')[0] ?? 'syntax error'}`) }
+  }
+  const data: unknown = doc.toJS()
+  // An empty file, or one that is all comments, declares no routes.
+  if (data === null || data === undefined) return { ok: true, specs: [] }
+  if (!validate(data)) {
+    const errors = (validate.errors ?? [])
+      .filter((e) => !e.schemaPath.includes('/oneOf/'))
+      .map((e) => {
+        const { segments, message } = describe(e)
+        const node = doc.getIn(segments, true) as { range?: [number, number, number] } | undefined
+        const at = node?.range !== undefined ? `:${lineCounter.linePos(node.range[0]).line}` : ''
+        return `${file}${at}: ${fieldPath(segments) || '(top level)'}: ${message}`
+      })
+    return { ok: false, errors: [...new Set(errors)] }
+  }
+  const routes = (data as { routes: RawRoute[] }).routes
+  const reserved = routes.findIndex((r) => normalisePrefix(r.prefix).split('/')[1] === RESERVED_SERVICE)
+  if (reserved !== -1) return { ok: false, errors: [`${file}: routes[${reserved}].prefix: /${RESERVED_SERVICE} is reserved for the router`] }
+  return { ok: true, specs: Object.freeze(routes.map((r, i) => toSpec(r, i, file, socketDir))) }
+}

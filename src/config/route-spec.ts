@@ -1,0 +1,37 @@
+/** Headers to set or remove on one side of a route. Names are lower-cased. */
+export interface HeaderRules {
+  readonly set: Readonly<Record<string, string>>
+  readonly remove: readonly string[]
+}
+
+export type SpecTarget =
+  | { readonly kind: 'socket', readonly socketPath: string }
+  | { readonly kind: 'url', readonly origin: string, readonly basePath: string, readonly secure: boolean }
+
+export interface RouteTimeouts {
+  readonly connectMs?: number
+  readonly upstreamMs?: number
+  readonly tunnelIdleMs?: number
+}
+
+/** One validated route from a services.d file, defaults applied. */
+export interface RouteSpec {
+  /** `/chat/ui`: leading slash, no trailing slash. */
+  readonly prefix: string
+  readonly target: SpecTarget
+  readonly stripPrefix: boolean
+  readonly rewrite: string
+  readonly websocket: boolean
+  readonly requestHeaders: HeaderRules
+  readonly responseHeaders: HeaderRules
+  readonly changeOrigin: boolean
+  readonly allowedOrigins: readonly string[]
+  readonly timeouts: RouteTimeouts
+  readonly maxTunnels: number | null
+  readonly rewriteLocation: boolean
+  /** The file it came from, as shown to users (`services.d/chat.yaml`), and its index there. */
+  readonly file: string
+  readonly index: number
+}
+
+export const NO_HEADER_RULES: HeaderRules = Object.freeze({ set: Object.freeze({}), remove: Object.freeze([]) })

@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events'
+import { stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { Logger } from 'pino'
+import { ServicesDirLoader } from '../config/load-services-dir.js'
+import type { RouterSnapshot } from '../routing/route-types.js'
+import { readSnapshot } from './read-snapshot.js'
+import { watchDirectories, type DirectoryWatch } from './watch-directory.js'
+
+export interface SnapshotSourceOptions {
+  readonly socketDir: string
+  /** null: no services.d at all. */
+  readonly servicesDir: string | null
+  readonly log: Logger
+}
+
+/** The deepest directory of `path` (itself included) that exists now. */
+async function nearestExisting (path: string): Promise<string> {
+  let dir = path
+  while ((await stat(dir).catch(() => null))?.isDirectory() !== true) {
+    const up = dirname(dir)
+    if (up === dir) return dir
+    dir = up
+  }
+  return dir
+}
+
+function sameSnapshot (a: RouterSnapshot, b: RouterSnapshot): boolean {
+  const key = (s: RouterSnapshot): string => JSON.stringify([
+    s.sockets.dir,
+    s.sockets.sockets.map((x) => [x.relativePath, x.identity]),
+    s.files,
+    [...s.socketStates]
+  ])
+  return key(a) === key(b)
+}
+
+/**
+ * Produces full snapshots of everything routes come from: the socket dir,
+ * the services.d files and the sockets those files name. Any filesystem event
+ * under them, or `rescan()` (SIGHUP), triggers one full rescan; scans never
+ * overlap, a change during a scan causes exactly one more, and a snapshot
+ * equal to the last one is dropped.
+ */
+export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }> {
+  readonly #options: SnapshotSourceOptions
+  readonly #loader: ServicesDirLoader | null
+  #watch: DirectoryWatch | null = null
+  #watched = new Set<string>()
+  /** Ignored entries already logged, so each is said once while it stays. */
+  #ignored = new Set<string>()
+  #last: RouterSnapshot | null = null
+  #scanning: Promise<void> | null = null
+  #dirty = false
+  #closed = false
+
+  constructor (options: SnapshotSourceOptions) {
+    super()
+    this.#options = options
+    this.#loader = options.servicesDir === null ? null : new ServicesDirLoader(options.servicesDir, options.socketDir)
+  }
+
+  get last (): RouterSnapshot | null {
+    return this.#last
+  }
+
+  /** Starts watching, then scans once, so no change between the two is lost. */
+  async start (): Promise<RouterSnapshot> {
+    const onError = (err: unknown): void => { this.#options.log.warn({ err }, 'watch error') }
+    this.#watched = new Set([this.#options.socketDir])
+    this.#watch = await watchDirectories([...this.#watched], 0, () => { void this.rescan() }, onError)
+    await this.rescan()
+    return this.#last as RouterSnapshot
+  }
+
+  /** Forces a full rescan. Resolves when the disk state has been published. */
+  rescan (): Promise<void> {
+    if (this.#scanning !== null) {
+      this.#dirty = true
+      return this.#scanning
+    }
+    this.#scanning = this.#scanUntilClean().finally(() => { this.#scanning = null })
+    return this.#scanning
+  }
+
+  /**
+   * Every directory is watched on its own, one level deep: the socket dir,
+   * each service dir the last scan found, the services dir and the directory
+   * of every socket a file names (or their nearest existing ancestor, so
+   * creating them is noticed too). The set follows each scan rather than
+   * chokidar's recursion. Returns true when the set grew: one more rescan then
+   * catches what appeared before the new watch was in place.
+   */
+  async #followWatchSet (snapshot: RouterSnapshot): Promise<boolean> {
+    const dirs = new Set<string>([this.#options.socketDir, ...snapshot.sockets.serviceDirs])
+    if (this.#options.servicesDir !== null) dirs.add(await nearestExisting(this.#options.servicesDir))
+    for (const path of snapshot.socketStates.keys()) dirs.add(await nearestExisting(dirname(path)))
+    const before = this.#watched
+    this.#watched = dirs
+    this.#watch?.set(dirs)
+    return [...dirs].some((d) => !before.has(d))
+  }
+
+  async #scanUntilClean (): Promise<void> {
+    do {
+      this.#dirty = false
+      const ignored = new Set<string>()
+      const snapshot = await readSnapshot(this.#options.socketDir, this.#loader, (relativePath, reason) => {
+        ignored.add(relativePath)
+        if (!this.#ignored.has(relativePath)) this.#options.log.debug({ socket: relativePath, reason }, 'ignored entry in socket directory')
+      })
+      this.#ignored = ignored
+      if (this.#closed) return
+      if (await this.#followWatchSet(snapshot)) this.#dirty = true
+      if (this.#last !== null && sameSnapshot(this.#last, snapshot)) continue
+      this.#last = snapshot
+      this.emit('snapshot', snapshot)
+    } while (this.#dirty)
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    await this.#watch?.close()
+    await this.#scanning
+  }
+}

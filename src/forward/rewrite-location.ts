@@ -1,0 +1,28 @@
+import type { Route } from '../routing/route-types.js'
+
+/**
+ * nginx's `proxy_redirect default` for a prefix route: a backend that thinks
+ * it lives at `/` (or at its rewrite path, or at its URL target) redirects to
+ * `/login`; the client must be sent to `/<prefix>/login`. Locations already
+ * under the prefix, other hosts and relative references are left alone.
+ */
+export function rewriteLocation (location: string, route: Route): string {
+  const { options, upstream, forwardedPrefix } = route
+  if (!options.rewriteLocation || !options.stripPrefix) return location
+  let path = location
+  if (upstream.kind === 'url') {
+    const targetRoot = upstream.targetOrigin + upstream.basePath
+    if (location === targetRoot || location.startsWith(targetRoot + '/') || location.startsWith(targetRoot + '?')) {
+      path = location.slice(upstream.targetOrigin.length)
+    }
+  }
+  if (!path.startsWith('/') || path.startsWith('//')) return location
+  if (upstream.kind === 'url' && upstream.basePath !== '') {
+    if (path !== upstream.basePath && !path.startsWith(upstream.basePath + '/') && !path.startsWith(upstream.basePath + '?')) return location
+    path = path.slice(upstream.basePath.length) || '/'
+  }
+  if (path === forwardedPrefix || path.startsWith(forwardedPrefix + '/') || path.startsWith(forwardedPrefix + '?')) return path
+  const rewrite = options.rewrite
+  if (rewrite !== '/' && path.startsWith(rewrite)) path = '/' + path.slice(rewrite.length).replace(/^\//, '')
+  return forwardedPrefix + path
+}

@@ -1,0 +1,30 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { Route, Upstream } from '../routing/route-types.js'
+import { addForwardedHeaders } from './forwarded-headers.js'
+import { applyHeaderRules } from './header-rules.js'
+import { stripRequestHopHeaders, type HeaderMap } from './hop-headers.js'
+
+/** The `Host` a target expects when the route has `changeOrigin`. */
+export function targetHost (upstream: Upstream): string {
+  return upstream.kind === 'url' ? upstream.targetHost : 'localhost'
+}
+
+/**
+ * The request headers a backend gets, for plain HTTP and WebSocket alike:
+ * hop-by-hop headers dropped first (RFC 9110 §7.6.1), then X-Forwarded-*,
+ * then the route's `changeOrigin` and `requestHeaders` rules. `headers`
+ * defaults to the request's own; the upgrade path passes headersDistinct to
+ * keep repeated headers on separate lines.
+ */
+export function buildUpstreamHeaders (req: IncomingMessage, route: Route, headers: IncomingHttpHeaders = req.headers): HeaderMap {
+  const out = stripRequestHopHeaders(headers)
+  addForwardedHeaders(out, {
+    clientAddress: req.socket.remoteAddress,
+    proto: 'http',
+    host: req.headers.host,
+    prefix: route.options.stripPrefix ? route.forwardedPrefix : undefined
+  })
+  // An HTTP/1.0 client may send no Host; the backend still gets one (RFC 9112 §3.2), not undici's internal pool name.
+  if (route.options.changeOrigin || out.host === undefined) out.host = targetHost(route.upstream)
+  return applyHeaderRules(out, route.options.requestHeaders)
+}
