@@ -12,12 +12,14 @@ export function helpText (version: string): string {
     '',
     'Usage:',
     '  sockrouter [run] [options]   route /<service>/<name>/… to DIR/<service>/<name>.sock',
-    '  sockrouter demo [options]    the same, plus a demo service at /demo/ui/ (socket dir ./run/sockets)',
+    '  sockrouter demo [options]    the same, plus a demo service at /demo/ui/ (socket dir ./run/sockets, the repo\'s services.d)',
+    '  sockrouter check [options]   validate --socket-dir and --services-dir once, print the route table; exit 1 on any error',
+    '  sockrouter routes [--listen ADDR]  print a running router\'s routes with curl commands to reach each one',
     '',
     'Options:',
     ...rows,
     '',
-    'Signals: SIGTERM/SIGINT shut down gracefully, SIGHUP rescans the socket dir.',
+    'Signals: SIGTERM/SIGINT shut down gracefully, SIGHUP rescans the socket dir and reloads services.d.',
     ''
   ].join('\n')
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
-import { LineCounter, parseDocument } from 'yaml'
+import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js'
 import { ROUTE_FILE_SCHEMA, ROUTE_PROPERTIES as P } from './route-file-schema.js'
@@ -53,6 +53,35 @@ function pointerSegments (pointer: string): (string | number)[] {
   return pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).map((s) => /^\d+$/.test(s) ? Number(s) : s)
 }
 
+function patternMessage (segments: readonly (string | number)[]): string {
+  const last = segments.at(-1)
+  if (last === 'prefix') return 'must be a path like "/chat" or "/chat/ui"'
+  if (last === 'url') return 'must be a URL like "http://127.0.0.1:8080" or "https://host/base"'
+  if (last === 'rewrite') return 'must start with "/"'
+  if (segments.includes('remove')) return 'is not a valid header name'
+  return 'has an invalid format'
+}
+
+/**
+ * `:N` for the line of the key (or list item) at `segments`, so an error about
+ * `timeouts:` points at that line and not at the block below it.
+ */
+function lineOf (doc: Document, lineCounter: LineCounter, segments: readonly (string | number)[]): string {
+  const parent = segments.length <= 1 ? doc.contents : doc.getIn(segments.slice(0, -1), true)
+  const last = segments.at(-1)
+  let range: readonly number[] | null | undefined
+  if (segments.length === 0) {
+    range = isNode(doc.contents) ? doc.contents.range : undefined
+  } else if (isMap(parent)) {
+    const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === last)
+    range = isNode(pair?.key) ? pair.key.range : undefined
+  } else if (isSeq(parent) && typeof last === 'number') {
+    const item = parent.items[last]
+    range = isNode(item) ? item.range : undefined
+  }
+  return range?.[0] === undefined ? '' : `:${lineCounter.linePos(range[0]).line}`
+}
+
 function describe (error: ErrorObject): { segments: (string | number)[], message: string } {
   const segments = pointerSegments(error.instancePath)
   switch (error.keyword) {
@@ -62,10 +91,12 @@ function describe (error: ErrorObject): { segments: (string | number)[], message
       return { segments, message: `missing required key "${String(error.params.missingProperty)}"` }
     case 'oneOf':
       return { segments, message: 'needs exactly one of "socket" and "url"' }
+    case 'propertyNames':
+      return { segments: [...segments, String(error.params.propertyName)], message: 'is not a valid header name' }
     case 'format':
       return { segments, message: error.params.format === 'duration' ? 'must be a duration like "5s"' : `must be ${String(error.params.format)}` }
     case 'pattern':
-      return { segments, message: segments.at(-1) === 'prefix' ? 'must be a path like "/chat" or "/chat/ui"' : segments.at(-1) === 'url' ? 'must be a URL like "http://127.0.0.1:8080" or "https://host/base"' : `must match ${String(error.params.pattern)}` }
+      return { segments, message: patternMessage(segments) }
     default:
       return { segments, message: error.message ?? 'is invalid' }
   }
@@ -120,24 +151,25 @@ export function parseRouteFile (file: string, text: string, socketDir: string): 
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((e) => `${file}:${e.linePos?.[0].line ?? 1}: ${e.message.split('\n')[0] ?? 'syntax error'}`) }
+    return { ok: false, errors: doc.errors.map((e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? 'syntax error'}`) }
   }
   const data: unknown = doc.toJS()
   // An empty file, or one that is all comments, declares no routes.
   if (data === null || data === undefined) return { ok: true, specs: [] }
   if (!validate(data)) {
     const errors = (validate.errors ?? [])
-      .filter((e) => !e.schemaPath.includes('/oneOf/'))
+      // Branch errors inside oneOf and the inner error of propertyNames are restated by their parent.
+      .filter((e) => !e.schemaPath.includes('/oneOf/') && e.propertyName === undefined)
       .map((e) => {
         const { segments, message } = describe(e)
-        const node = doc.getIn(segments, true) as { range?: [number, number, number] } | undefined
-        const at = node?.range !== undefined ? `:${lineCounter.linePos(node.range[0]).line}` : ''
-        return `${file}${at}: ${fieldPath(segments) || '(top level)'}: ${message}`
+        return `${file}${lineOf(doc, lineCounter, segments)}: ${fieldPath(segments) || '(top level)'}: ${message}`
       })
     return { ok: false, errors: [...new Set(errors)] }
   }
   const routes = (data as { routes: RawRoute[] }).routes
   const reserved = routes.findIndex((r) => normalisePrefix(r.prefix).split('/')[1] === RESERVED_SERVICE)
-  if (reserved !== -1) return { ok: false, errors: [`${file}: routes[${reserved}].prefix: /${RESERVED_SERVICE} is reserved for the router`] }
+  if (reserved !== -1) {
+    return { ok: false, errors: [`${file}${lineOf(doc, lineCounter, ['routes', reserved, 'prefix'])}: routes[${reserved}].prefix: /${RESERVED_SERVICE} is reserved for the router`] }
+  }
   return { ok: true, specs: Object.freeze(routes.map((r, i) => toSpec(r, i, file, socketDir))) }
 }

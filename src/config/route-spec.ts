@@ -14,11 +14,8 @@ export interface RouteTimeouts {
   readonly tunnelIdleMs?: number
 }
 
-/** One validated route from a services.d file, defaults applied. */
-export interface RouteSpec {
-  /** `/chat/ui`: leading slash, no trailing slash. */
-  readonly prefix: string
-  readonly target: SpecTarget
+/** Per-route behaviour; discovered routes get DEFAULT_ROUTE_OPTIONS. */
+export interface RouteOptions {
   readonly stripPrefix: boolean
   readonly rewrite: string
   readonly websocket: boolean
@@ -26,9 +23,17 @@ export interface RouteSpec {
   readonly responseHeaders: HeaderRules
   readonly changeOrigin: boolean
   readonly allowedOrigins: readonly string[]
+  /** Unset entries fall back to the router-wide flags. */
   readonly timeouts: RouteTimeouts
   readonly maxTunnels: number | null
   readonly rewriteLocation: boolean
+}
+
+/** One validated route from a services.d file, defaults applied. */
+export interface RouteSpec extends RouteOptions {
+  /** `/chat/ui`: leading slash, no trailing slash. */
+  readonly prefix: string
+  readonly target: SpecTarget
   /** The file it came from, as shown to users (`services.d/chat.yaml`), and its index there. */
   readonly file: string
   readonly index: number

@@ -68,7 +68,7 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
   async start (): Promise<RouterSnapshot> {
     const onError = (err: unknown): void => { this.#options.log.warn({ err }, 'watch error') }
     this.#watched = new Set([this.#options.socketDir])
-    this.#watch = await watchDirectories([...this.#watched], 0, () => { void this.rescan() }, onError)
+    this.#watch = await watchDirectories([...this.#watched], () => { void this.rescan() }, onError)
     await this.rescan()
     return this.#last as RouterSnapshot
   }
@@ -88,8 +88,8 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
    * each service dir the last scan found, the services dir and the directory
    * of every socket a file names (or their nearest existing ancestor, so
    * creating them is noticed too). The set follows each scan rather than
-   * chokidar's recursion. Returns true when the set grew: one more rescan then
-   * catches what appeared before the new watch was in place.
+   * chokidar's recursion. Returns true when the set changed: one more rescan
+   * then catches what happened before the new watches were in place.
    */
   async #followWatchSet (snapshot: RouterSnapshot): Promise<boolean> {
     const dirs = new Set<string>([this.#options.socketDir, ...snapshot.sockets.serviceDirs])
@@ -97,8 +97,8 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
     for (const path of snapshot.socketStates.keys()) dirs.add(await nearestExisting(dirname(path)))
     const before = this.#watched
     this.#watched = dirs
-    this.#watch?.set(dirs)
-    return [...dirs].some((d) => !before.has(d))
+    await this.#watch?.set(dirs)
+    return dirs.size !== before.size || [...dirs].some((d) => !before.has(d))
   }
 
   async #scanUntilClean (): Promise<void> {
@@ -111,16 +111,19 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
       })
       this.#ignored = ignored
       if (this.#closed) return
-      if (await this.#followWatchSet(snapshot)) this.#dirty = true
-      if (this.#last !== null && sameSnapshot(this.#last, snapshot)) continue
-      this.#last = snapshot
-      this.emit('snapshot', snapshot)
-    } while (this.#dirty)
+      // Publish first: routes must not wait for new watches to be ready.
+      if (this.#last === null || !sameSnapshot(this.#last, snapshot)) {
+        this.#last = snapshot
+        this.emit('snapshot', snapshot)
+      }
+      if (!this.#closed && await this.#followWatchSet(snapshot)) this.#dirty = true
+    } while (this.#dirty && !this.#closed)
   }
 
   async close (): Promise<void> {
     this.#closed = true
-    await this.#watch?.close()
+    // Let a scan in progress finish first: it may be replacing the watcher.
     await this.#scanning
+    await this.#watch?.close()
   }
 }

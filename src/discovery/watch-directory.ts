@@ -1,20 +1,16 @@
 import { watch, type FSWatcher } from 'chokidar'
 
 export interface DirectoryWatch {
-  /** Makes the watched set exactly `dirs`. */
-  set (dirs: Iterable<string>): void
+  /** Makes the watched set exactly `dirs`. Resolves once the new watches are in place. */
+  set (dirs: Iterable<string>): Promise<void>
   close (): Promise<void>
 }
 
-/**
- * Says only "something changed", never what: the caller rescans everything
- * (the Traefik file-provider model), so a missed or reordered event can never
- * leave a stale route behind.
- */
-export async function watchDirectories (dirs: readonly string[], depth: number, onChange: () => void, onError: (err: unknown) => void): Promise<DirectoryWatch> {
-  const watched = new Set(dirs)
-  const watcher: FSWatcher = watch([...watched], {
-    depth,
+async function startWatcher (dirs: readonly string[], onChange: () => void, onError: (err: unknown) => void): Promise<FSWatcher | null> {
+  if (dirs.length === 0) return null
+  const watcher = watch([...dirs], {
+    // One level only: the caller lists every directory it cares about.
+    depth: 0,
     ignoreInitial: true,
     // chokidar's atomic mode holds unlink events back for 100 ms to merge them
     // with a re-add; we rescan anyway, and issue #2 wants removals fast.
@@ -27,18 +23,30 @@ export async function watchDirectories (dirs: readonly string[], depth: number, 
   watcher.on('raw', () => onChange())
   watcher.on('all', () => onChange())
   watcher.on('error', onError)
-  // chokidar never says `ready` for an empty list.
-  if (watched.size > 0) await new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
+  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
+  return watcher
+}
+
+/**
+ * Says only "something changed", never what: the caller rescans everything
+ * (the Traefik file-provider model), so a missed or reordered event can never
+ * leave a stale route behind. A new set gets a new chokidar instance rather
+ * than add/unwatch: chokidar's unwatch of a directory also ignores everything
+ * below it from then on, which would blind us to a child directory we watch
+ * next.
+ */
+export async function watchDirectories (dirs: readonly string[], onChange: () => void, onError: (err: unknown) => void): Promise<DirectoryWatch> {
+  let watched = [...new Set(dirs)].sort()
+  let watcher = await startWatcher(watched, onChange, onError)
   return {
-    set (next) {
-      const wanted = new Set(next)
-      const gone = [...watched].filter((d) => !wanted.has(d))
-      const added = [...wanted].filter((d) => !watched.has(d))
-      if (gone.length > 0) watcher.unwatch(gone)
-      if (added.length > 0) watcher.add(added)
-      for (const d of gone) watched.delete(d)
-      for (const d of added) watched.add(d)
+    async set (next) {
+      const wanted = [...new Set(next)].sort()
+      if (wanted.join('\0') === watched.join('\0')) return
+      const old = watcher
+      watched = wanted
+      watcher = await startWatcher(wanted, onChange, onError)
+      await old?.close()
     },
-    close: async () => await watcher.close()
+    close: async () => { await watcher?.close() }
   }
 }

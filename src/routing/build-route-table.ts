@@ -69,6 +69,11 @@ function socketNameFor (socketPath: string, socketDir: string): string {
   return rel !== '' && !rel.startsWith('..') && !rel.startsWith(sep) ? rel : basename(socketPath)
 }
 
+/** The RouteOptions part of a spec, so a route does not carry its file position or target twice. */
+function routeOptionsOf ({ prefix: _prefix, target: _target, file: _file, index: _index, ...options }: RouteSpec): RouteOptions {
+  return options
+}
+
 function fileRoute (spec: RouteSpec, snapshot: RouterSnapshot): Route {
   const { target } = spec
   let upstream: Upstream
@@ -96,18 +101,7 @@ function fileRoute (spec: RouteSpec, snapshot: RouterSnapshot): Route {
     source: 'file',
     file: spec.file,
     status,
-    options: {
-      stripPrefix: spec.stripPrefix,
-      rewrite: spec.rewrite,
-      websocket: spec.websocket,
-      requestHeaders: spec.requestHeaders,
-      responseHeaders: spec.responseHeaders,
-      changeOrigin: spec.changeOrigin,
-      allowedOrigins: spec.allowedOrigins,
-      timeouts: spec.timeouts,
-      maxTunnels: spec.maxTunnels,
-      rewriteLocation: spec.rewriteLocation
-    }
+    options: routeOptionsOf(spec)
   }
 }
 

@@ -1,5 +1,7 @@
 import type { LoadedRouteFile } from '../config/load-services-dir.js'
-import type { HeaderRules, RouteTimeouts } from '../config/route-spec.js'
+import type { RouteOptions } from '../config/route-spec.js'
+
+export type { RouteOptions }
 
 /** A socket found in the socket directory by one full scan. */
 export interface DiscoveredSocket {
@@ -61,21 +63,6 @@ export interface UrlUpstream {
 export type Upstream = UnixUpstream | UrlUpstream
 
 export type RouteSource = 'discovered' | 'file'
-
-/** Per-route behaviour; discovered routes get DEFAULT_ROUTE_OPTIONS. */
-export interface RouteOptions {
-  readonly stripPrefix: boolean
-  readonly rewrite: string
-  readonly websocket: boolean
-  readonly requestHeaders: HeaderRules
-  readonly responseHeaders: HeaderRules
-  readonly changeOrigin: boolean
-  readonly allowedOrigins: readonly string[]
-  /** Unset entries fall back to the router-wide flags. */
-  readonly timeouts: RouteTimeouts
-  readonly maxTunnels: number | null
-  readonly rewriteLocation: boolean
-}
 
 export interface Route {
   /** Canonical prefix with a trailing slash: `/svc/ui/`. */
