@@ -93,7 +93,7 @@ function reportOnce (log: Logger, reported: Set<string>, snapshot: RouterSnapsho
     })
   }
   for (const s of skipped) say(`skip ${s.what} ${s.reason}`, () => log.warn({ what: s.what, reason: s.reason }, `not routed: ${s.what}: ${s.reason}`))
-  for (const prefix of overrides) say(`override ${prefix}`, () => log.info({ prefix }, `services.d overrides the discovered route ${prefix}`))
+  for (const prefix of overrides) say(`override ${prefix}`, () => log.info({ prefix }, `a route file overrides the discovered route ${prefix}`))
   reported.clear()
   for (const key of current) reported.add(key)
 }

@@ -36,6 +36,8 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
       file: route.file,
       status: route.status,
       websocket: route.options.websocket,
+      // Where a request for the prefix itself lands on the backend (before a URL target's base path).
+      backendPath: route.options.stripPrefix ? route.options.rewrite : route.prefix,
       target: route.upstream.kind === 'unix'
         ? { kind: 'unix', socket: route.upstream.socketName, socketPath: route.upstream.socketPath }
         : { kind: 'url', url: route.upstream.label }

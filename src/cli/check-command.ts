@@ -19,7 +19,7 @@ export async function runCheck (socketDir: string, servicesDir: string, io: Chec
   const rows = table.routes.map((r) => [r.prefix, r.upstream.kind === 'unix' ? r.upstream.socketPath : r.upstream.label, r.source === 'file' ? String(r.file) : 'discovered', r.status])
   io.stdout.write(`socket dir:   ${socketDir}\nservices dir: ${servicesDir} (${snapshot.files.length} file${snapshot.files.length === 1 ? '' : 's'})\n\n`)
   io.stdout.write(rows.length === 0 ? 'no routes\n' : formatTable(['PREFIX', 'TARGET', 'SOURCE', 'STATUS'], rows))
-  for (const prefix of overrides) io.stdout.write(`note: services.d overrides the discovered route ${prefix}\n`)
+  for (const prefix of overrides) io.stdout.write(`note: a route file overrides the discovered route ${prefix}\n`)
   const errors = [
     ...snapshot.files.flatMap((f) => f.errors),
     ...skipped.map((s) => `${s.what}: ${s.reason}`)

@@ -7,6 +7,7 @@ interface RouteView {
   source: string
   status: string
   file: string | null
+  backendPath: string
   target: { kind: 'unix', socket: string, socketPath: string } | { kind: 'url', url: string }
 }
 
@@ -67,7 +68,7 @@ export async function runRoutes (address: ListenAddress, io: { stdout: NodeJS.Wr
   io.stdout.write(formatTable(['PREFIX', 'TARGET', 'SOURCE', 'STATUS'], rows))
   io.stdout.write('\n')
   for (const r of routes) {
-    const direct = r.target.kind === 'unix' ? `curl --unix-socket ${quote(r.target.socketPath)} http://x/` : `curl ${quote(r.target.url + '/')}`
+    const direct = r.target.kind === 'unix' ? `curl --unix-socket ${quote(r.target.socketPath)} http://x${r.backendPath}` : `curl ${quote(r.target.url + r.backendPath)}`
     io.stdout.write(`${r.prefix}\n  direct:       ${direct}\n  via router:   ${viaRouter(address, r.prefix)}\n`)
   }
   return 0

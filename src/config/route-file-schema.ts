@@ -32,7 +32,8 @@ const HEADER_RULES = {
 export const ROUTE_PROPERTIES = {
   prefix: {
     type: 'string',
-    pattern: '^(/[A-Za-z0-9._~-]+)+/?$',
+    // No `.` or `..` segments: requests containing them are refused, so such a prefix could never match.
+    pattern: '^(/(?!\\.{1,2}(/|$))[A-Za-z0-9._~-]+)+/?$',
     description: 'Path prefix to route, e.g. `/chat` or `/chat/ui`. Segments use `[A-Za-z0-9._~-]`; a trailing slash is ignored. `/_sockrouter` is reserved.'
   },
   socket: {

@@ -19,10 +19,14 @@ export function rewriteLocation (location: string, route: Route): string {
   if (!path.startsWith('/') || path.startsWith('//')) return location
   if (upstream.kind === 'url' && upstream.basePath !== '') {
     if (path !== upstream.basePath && !path.startsWith(upstream.basePath + '/') && !path.startsWith(upstream.basePath + '?')) return location
-    path = path.slice(upstream.basePath.length) || '/'
+    path = path.slice(upstream.basePath.length)
+    if (!path.startsWith('/')) path = '/' + path
   }
   if (path === forwardedPrefix || path.startsWith(forwardedPrefix + '/') || path.startsWith(forwardedPrefix + '?')) return path
-  const rewrite = options.rewrite
-  if (rewrite !== '/' && path.startsWith(rewrite)) path = '/' + path.slice(rewrite.length).replace(/^\//, '')
+  // Segment-aware: with rewrite `/api`, `/api/x` maps back but `/apifoo` does not.
+  const base = options.rewrite.replace(/\/+$/, '')
+  if (base !== '' && (path === base || path.startsWith(base + '/') || path.startsWith(base + '?'))) {
+    path = '/' + path.slice(base.length).replace(/^\//, '')
+  }
   return forwardedPrefix + path
 }
