@@ -97,3 +97,22 @@ t.test('SIGHUP reloads services.d and the socket dir', async (t) => {
   t.equal((await httpGet(`http://${String(listening.address)}/file/`)).status, 200, 'still serving the file route after the reload')
   t.equal(await cli.stop(), 0)
 })
+
+t.test('writes next to a missing services dir do not trigger rescans', async (t) => {
+  const root = makeTempDir(t)
+  const socketDir = join(root, 's')
+  await startBackend(t, join(socketDir, 'svc', 'a.sock'))
+  // As in ~/hero/var: the services dir's parent holds busy files, such as logs.
+  const { router } = await startTestRouter(t, { socketDir, servicesDir: join(root, 'services.d') })
+  const { writeFileSync, appendFileSync } = await import('node:fs')
+  let rescans = 0
+  const original = router.discovery.rescan.bind(router.discovery)
+  router.discovery.rescan = () => { rescans++; return original() }
+  writeFileSync(join(root, 'access.log'), 'x\n')
+  for (let i = 0; i < 20; i++) appendFileSync(join(root, 'access.log'), 'line\n')
+  // The services dir appearing in that same parent is still noticed, and is the first rescan.
+  const added = waitForTable(router, (table) => table.byKey.has('late'), 1000, 'the route file')
+  writeRouteFile(join(root, 'services.d'), 'late.yaml', 'routes:\n  - prefix: /late\n    socket: svc/a.sock\n')
+  await added
+  t.ok(rescans <= 3, `log writes caused no rescans (${rescans} in all, from creating the services dir)`)
+})

@@ -1,4 +1,8 @@
+import { join, resolve } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
+
+/** Called with the full path of what changed, when chokidar knows it. */
+export type ChangeListener = (changedPath: string | undefined) => void
 
 export interface DirectoryWatch {
   /** Makes the watched set exactly `dirs`. Resolves once the new watches are in place. */
@@ -6,7 +10,7 @@ export interface DirectoryWatch {
   close (): Promise<void>
 }
 
-async function startWatcher (dirs: readonly string[], onChange: () => void, onError: (err: unknown) => void): Promise<FSWatcher | null> {
+async function startWatcher (dirs: readonly string[], onChange: ChangeListener, onError: (err: unknown) => void): Promise<FSWatcher | null> {
   if (dirs.length === 0) return null
   const watcher = watch([...dirs], {
     // One level only: the caller lists every directory it cares about.
@@ -20,8 +24,11 @@ async function startWatcher (dirs: readonly string[], onChange: () => void, onEr
   // `raw` comes straight from fs.watch. chokidar's own events are filtered
   // through its state and a 1 s readdir throttle, and lost a socket re-created
   // within that window; a full rescan makes every extra signal harmless.
-  watcher.on('raw', () => onChange())
-  watcher.on('all', () => onChange())
+  watcher.on('raw', (_event, entry: string | undefined, details) => {
+    const watchedPath = (details as { watchedPath?: string } | undefined)?.watchedPath
+    onChange(watchedPath === undefined ? undefined : entry === undefined || entry === '' ? resolve(watchedPath) : resolve(join(watchedPath, entry)))
+  })
+  watcher.on('all', (_event: string, path: string) => onChange(resolve(path)))
   watcher.on('error', onError)
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
   return watcher
@@ -35,7 +42,7 @@ async function startWatcher (dirs: readonly string[], onChange: () => void, onEr
  * below it from then on, which would blind us to a child directory we watch
  * next.
  */
-export async function watchDirectories (dirs: readonly string[], onChange: () => void, onError: (err: unknown) => void): Promise<DirectoryWatch> {
+export async function watchDirectories (dirs: readonly string[], onChange: ChangeListener, onError: (err: unknown) => void): Promise<DirectoryWatch> {
   let watched = [...new Set(dirs)].sort()
   let watcher = await startWatcher(watched, onChange, onError)
   return {

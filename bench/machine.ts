@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { cpus, loadavg, release, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { REPO_ROOT } from './children.js'
+import type { NginxBinary } from './nginx.js'
+
+/** The machine and the versions a run measured, for the report and docs/benchmarks.md. */
+
+export interface MachineInfo {
+  readonly cores: number
+  readonly cpuModel: string
+  readonly memoryGiB: number
+  readonly kernel: string
+  /** 1, 5 and 15 minute load averages when the run started. */
+  readonly loadAtStart: readonly number[]
+}
+
+export interface Versions {
+  /** Which sockrouter was measured: its dir, and the git commit with a note when src/ or bin/ differ from it. */
+  readonly sockrouterSource: string
+  readonly node: string
+  readonly nginx: string | null
+  readonly packages: Readonly<Record<string, string>>
+}
+
+const PACKAGES = ['fastify', '@fastify/reply-from', 'undici', 'ws', 'pino', 'tsx', 'autocannon', 'http-proxy', '@fastify/http-proxy']
+
+export function describeMachine (): MachineInfo {
+  let cpuModel = cpus()[0]?.model ?? 'unknown'
+  try {
+    cpuModel = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpuModel
+  } catch { /* not Linux: os.cpus() it is */ }
+  return {
+    cores: cpus().length,
+    cpuModel,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: release(),
+    loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100)
+  }
+}
+
+function packageVersion (name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+  } catch {
+    return 'not installed'
+  }
+}
+
+function git (dir: string, args: readonly string[]): string | null {
+  const r = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8' })
+  return r.status === 0 ? r.stdout.trim() : null
+}
+
+function describeSource (routerDir: string): string {
+  const commit = git(routerDir, ['rev-parse', '--short', 'HEAD'])
+  const where = routerDir === REPO_ROOT ? 'this checkout' : routerDir
+  if (commit === null) return `${where} (not a git checkout)`
+  const dirty = (git(routerDir, ['status', '--porcelain', '--', 'src', 'bin']) ?? '') !== ''
+  return `${where} at ${commit}${dirty ? ' with uncommitted changes in src/ or bin/' : ''}`
+}
+
+export function describeVersions (nginx: NginxBinary | null, routerDir: string): Versions {
+  const own = JSON.parse(readFileSync(join(routerDir, 'package.json'), 'utf8')) as { version: string }
+  const packages: Record<string, string> = { sockrouter: own.version }
+  for (const name of PACKAGES) packages[name] = packageVersion(name)
+  return { sockrouterSource: describeSource(routerDir), node: process.version, nginx: nginx?.version ?? null, packages }
+}

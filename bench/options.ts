@@ -1,0 +1,114 @@
+import { resolve } from 'node:path'
+
+/**
+ * `npm run bench [-- flags]`: how long each load runs, how many rounds, which
+ * scenarios and targets. `--quick` is the CI smoke test (issue #5): one round,
+ * short loads, fewer trials and tunnels, under a minute on a 2-core box.
+ */
+
+export interface BenchOptions {
+  readonly quick: boolean
+  readonly rounds: number
+  /** Seconds per HTTP load run (50 connections, 1 connection). */
+  readonly httpSeconds: number
+  /** Seconds per bulk run (1 MiB HTTP responses, 1 MiB WebSocket frames). */
+  readonly bulkSeconds: number
+  /** Seconds per WebSocket echo run. */
+  readonly wsSeconds: number
+  /** Seconds of untimed load per target before round 1, so JITs are warm. */
+  readonly warmupSeconds: number
+  readonly idleTunnels: number
+  readonly discoveryTrials: number
+  /** Fresh start-ups per target per round. */
+  readonly startupTrialsPerRound: number
+  /** Scenario ids to run; empty = all. */
+  readonly only: readonly string[]
+  /** Target ids to run; empty = all. `direct` is always kept: it is the reference. */
+  readonly targets: readonly string[]
+  /** sockrouter's `--log-level`. `info` keeps its access log on, as a user runs it. */
+  readonly routerLogLevel: string
+  /** The sockrouter to measure: a directory holding `bin/sockrouter` (and `src/`). Defaults to this checkout. */
+  readonly routerDir: string | null
+  /** When set, each long-lived Node target runs with `--cpu-prof`, writing `<target>.cpuprofile` into this directory. */
+  readonly cpuProfDir: string | null
+  /** Hard stop for the whole run; every child is killed and the run fails past it. */
+  readonly deadlineSeconds: number
+}
+
+const FULL = {
+  rounds: 3,
+  httpSeconds: 4,
+  bulkSeconds: 2,
+  wsSeconds: 3,
+  warmupSeconds: 1.5,
+  idleTunnels: 5000,
+  discoveryTrials: 50,
+  startupTrialsPerRound: 2,
+  deadlineSeconds: 15 * 60
+}
+
+const QUICK = {
+  rounds: 1,
+  httpSeconds: 0.6,
+  bulkSeconds: 0.6,
+  wsSeconds: 0.6,
+  warmupSeconds: 0.3,
+  idleTunnels: 300,
+  discoveryTrials: 8,
+  startupTrialsPerRound: 1,
+  deadlineSeconds: 4 * 60
+}
+
+export class UsageError extends Error {}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only a,b] [--targets a,b]
+                        [--router-log-level LEVEL] [--cpu-prof-dir DIR] [--router-dir DIR]
+  --quick              one short round (CI smoke test, < 1 minute)
+  --rounds N           interleaved rounds (default 3; 1 with --quick)
+  --only IDS           scenarios: http-small, http-small-static, http-1c, http-1mib,
+                       ws-echo, ws-1mib, idle-tunnels, startup, discovery
+  --targets IDS        direct (always kept), sockrouter, nginx, http-proxy, fastify-http-proxy
+  --router-log-level   sockrouter's --log-level (default info: access log on)
+  --cpu-prof-dir DIR   profile the Node targets (node --cpu-prof): DIR/<target>.cpuprofile
+  --router-dir DIR     measure the sockrouter in DIR (bin/sockrouter, src/) instead of
+                       this checkout, e.g. a clone at an older commit
+`
+
+function list (value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+export function parseBenchOptions (argv: readonly string[]): BenchOptions {
+  const quick = argv.includes('--quick')
+  const base = quick ? QUICK : FULL
+  let rounds: number = base.rounds
+  let only: string[] = []
+  let targets: string[] = []
+  let routerLogLevel = 'info'
+  let cpuProfDir: string | null = null
+  let routerDir: string | null = null
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    const value = (): string => {
+      const v = argv[++i]
+      if (v === undefined) throw new UsageError(`${arg} needs a value`)
+      return v
+    }
+    switch (arg) {
+      case '--quick': break
+      case '--rounds': {
+        rounds = Number(value())
+        if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError('--rounds takes a whole number, 1 or more')
+        break
+      }
+      case '--only': only = list(value()); break
+      case '--targets': targets = list(value()); break
+      case '--router-log-level': routerLogLevel = value(); break
+      case '--cpu-prof-dir': cpuProfDir = resolve(value()); break
+      case '--router-dir': routerDir = resolve(value()); break
+      case '--help': case '-h': throw new UsageError('')
+      default: throw new UsageError(`unknown argument ${arg ?? ''}`)
+    }
+  }
+  return { ...base, quick, rounds, only, targets, routerLogLevel, cpuProfDir, routerDir }
+}

@@ -1,0 +1,214 @@
+/**
+ * `npm run bench`: issue #5's harness. Starts the backends and every target
+ * this machine has, runs each scenario against each target interleaved
+ * (A B C … then B C … A …) over several rounds, and reports medians and
+ * same-round ratios to direct and to nginx. Talks only to 127.0.0.1 and unix
+ * sockets in a temp dir under /tmp; every load is bounded in time, and the
+ * whole run has a deadline.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { startBackends, type Backends } from './backends.js'
+import { killAllChildrenNow, REPO_ROOT, stopAllChildren } from './children.js'
+import { httpLoad } from './load/http-load.js'
+import { wsEchoLoad } from './load/ws-load.js'
+import { describeMachine, describeVersions } from './machine.js'
+import { findNginx } from './nginx.js'
+import { machineBusySeconds, ownCpuSeconds } from './proc-stats.js'
+import { parseBenchOptions, UsageError, USAGE, type BenchOptions } from './options.js'
+import { renderStdout, writeResults, type Report } from './report.js'
+import { SCENARIOS } from './scenarios/index.js'
+import type { Scenario, ScenarioContext } from './scenarios/types.js'
+import { evaluateGoals, summarize, type RunRecord } from './summarize.js'
+import { directTarget, makeLaunchers, startProxyTarget, TARGET_IDS, type ProxyLauncher, type RunningTarget, type TargetId } from './targets.js'
+
+function note (line: string): void {
+  process.stderr.write(`${line}\n`)
+}
+
+/** Round r runs the targets rotated by r, so no target always goes first (or right after a heavy one). */
+function rotate<T> (items: readonly T[], by: number): T[] {
+  const k = by % Math.max(1, items.length)
+  return [...items.slice(k), ...items.slice(0, k)]
+}
+
+async function runOne (ctx: ScenarioContext, scenario: Scenario, target: RunningTarget, round: number): Promise<RunRecord> {
+  const started = performance.now()
+  try {
+    const r = await scenario.run(ctx, target, round)
+    const shown = scenario.metrics[0] === undefined ? '' : `${scenario.metrics[0].label} ${r.values[scenario.metrics[0].key]?.toFixed(1) ?? '–'}`
+    note(`  round ${round} ${scenario.id} ${target.id}: ${shown}${r.errors > 0 ? `, ${r.errors} errors` : ''} (${((performance.now() - started) / 1000).toFixed(1)} s)`)
+    return { scenario: scenario.id, target: target.id, round, values: r.values, errors: r.errors, ...(r.detail === undefined ? {} : { detail: r.detail }) }
+  } catch (err) {
+    note(`  round ${round} ${scenario.id} ${target.id}: FAILED: ${(err as Error).message}`)
+    return { scenario: scenario.id, target: target.id, round, values: {}, errors: 1, failure: (err as Error).message }
+  }
+}
+
+/** Untimed load so every target's JIT and pools are warm before round 1. */
+async function warmUp (targets: readonly RunningTarget[], options: BenchOptions): Promise<void> {
+  for (const t of targets) {
+    try {
+      await httpLoad(t.endpoint('json', '/'), { connections: 50, seconds: options.warmupSeconds })
+      await wsEchoLoad(t.endpoint('ws', '/'), { connections: 10, payloadBytes: 64, seconds: options.warmupSeconds / 2, binary: false })
+    } catch (err) {
+      note(`  warm-up ${t.id}: ${(err as Error).message}`)
+    }
+  }
+}
+
+async function startTargets (launchers: readonly ProxyLauncher[], notes: string[]): Promise<RunningTarget[]> {
+  const started: RunningTarget[] = []
+  for (const launcher of launchers) {
+    try {
+      started.push(await startProxyTarget(launcher))
+    } catch (err) {
+      notes.push(`FAILED to start ${launcher.id}: ${(err as Error).message}`)
+      note(notes[notes.length - 1] ?? '')
+    }
+  }
+  return started
+}
+
+function selectScenarios (options: BenchOptions): Scenario[] {
+  const unknown = options.only.filter((id) => !SCENARIOS.some((s) => s.id === id))
+  if (unknown.length > 0) throw new UsageError(`unknown scenario ${unknown.join(', ')}`)
+  return SCENARIOS.filter((s) => options.only.length === 0 || options.only.includes(s.id))
+}
+
+function selectLaunchers (launchers: readonly ProxyLauncher[], options: BenchOptions): ProxyLauncher[] {
+  const unknown = options.targets.filter((id) => !(TARGET_IDS as readonly string[]).includes(id))
+  if (unknown.length > 0) throw new UsageError(`unknown target ${unknown.join(', ')}`)
+  return launchers.filter((l) => options.targets.length === 0 || options.targets.includes(l.id))
+}
+
+/** Every scenario that ran must have a figure for every target it applies to that started. */
+function findMissing (scenarios: readonly Scenario[], targets: readonly TargetId[], runs: readonly RunRecord[]): string[] {
+  const missing: string[] = []
+  for (const s of scenarios) {
+    for (const t of targets) {
+      if (!s.appliesTo(t)) continue
+      const has = runs.some((r) => r.scenario === s.id && r.target === t && Object.values(r.values).some(Number.isFinite))
+      if (!has) missing.push(`${s.id}/${t}`)
+    }
+  }
+  return missing
+}
+
+async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Report, 'otherCpu'>> {
+  const startedAt = new Date()
+  const t0 = performance.now()
+  const machine = describeMachine()
+  const nginx = findNginx()
+  const versions = describeVersions(nginx, options.routerDir ?? REPO_ROOT)
+  const notes: string[] = []
+  const scenarios = selectScenarios(options)
+
+  note(`sockrouter bench (${options.quick ? 'quick' : 'full'}): temp dir ${tempDir}`)
+  const load = machine.loadAtStart[0] ?? 0
+  if (load > machine.cores / 2) {
+    notes.push(`warning: load average ${load} on ${machine.cores} cores at start; something else is busy and the figures will be noisy`)
+    note(notes[notes.length - 1] ?? '')
+  }
+  const backends: Backends = await startBackends(tempDir, nginx)
+  const { launchers: all, skipped } = makeLaunchers(options, tempDir, backends, nginx)
+  for (const line of skipped) { notes.push(line); note(line) }
+  const launchers = selectLaunchers(all, options)
+  const proxies = await startTargets(launchers, notes)
+  const failedToStart: TargetId[] = launchers.filter((l) => !proxies.some((p) => p.id === l.id)).map((l) => l.id)
+  const targets: RunningTarget[] = [directTarget(backends), ...proxies]
+  const ctx: ScenarioContext = { options, backends, launchers, tempDir, note }
+
+  const runnable: Scenario[] = []
+  for (const s of scenarios) {
+    const why = s.unavailable(ctx)
+    if (why === null) runnable.push(s)
+    else { notes.push(`skipped scenario ${s.id}: ${why}`); note(notes[notes.length - 1] ?? '') }
+  }
+
+  note(`warming up ${targets.map((t) => t.id).join(', ')}`)
+  await warmUp(targets, options)
+
+  const runs: RunRecord[] = []
+  for (let round = 1; round <= options.rounds; round++) {
+    const order = rotate(targets, round - 1)
+    note(`round ${round} of ${options.rounds}: ${order.map((t) => t.id).join(' → ')}`)
+    for (const s of runnable.filter((x) => x.schedule === 'round')) {
+      for (const t of order) if (s.appliesTo(t.id)) runs.push(await runOne(ctx, s, t, round))
+    }
+  }
+  for (const s of runnable.filter((x) => x.schedule === 'once')) {
+    for (const t of targets) if (s.appliesTo(t.id)) runs.push(await runOne(ctx, s, t, 1))
+  }
+
+  // sockrouter drains gracefully on SIGTERM; Node targets write their --cpu-prof on exit.
+  await Promise.all(proxies.map((p) => p.stop()))
+
+  const ids = targets.map((t) => t.id)
+  const rows = summarize(runnable, TARGET_IDS.filter((t) => ids.includes(t) || failedToStart.includes(t)), runs)
+  return {
+    startedAt: startedAt.toISOString(),
+    wallSeconds: (performance.now() - t0) / 1000,
+    options,
+    machine,
+    versions,
+    targets: TARGET_IDS.filter((t) => ids.includes(t)),
+    notes,
+    rows,
+    goals: evaluateGoals(rows, runs),
+    runs,
+    missing: findMissing(runnable, [...ids, ...failedToStart], runs)
+  }
+}
+
+async function main (): Promise<number> {
+  let options: BenchOptions
+  try {
+    options = parseBenchOptions(process.argv.slice(2))
+    selectScenarios(options)
+    selectLaunchers([], options)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    if (err.message !== '') process.stderr.write(`bench: ${err.message}\n`)
+    process.stderr.write(USAGE)
+    return err.message === '' ? 0 : 2
+  }
+  // Short: unix socket paths are capped near 107 bytes.
+  const tempDir = mkdtempSync(join('/tmp', 'srb-'))
+  const cleanUp = (): void => rmSync(tempDir, { recursive: true, force: true })
+  const abort = (why: string, code: number): void => {
+    note(`bench: ${why}; stopping every child`)
+    killAllChildrenNow()
+    cleanUp()
+    process.exit(code)
+  }
+  process.once('SIGINT', () => abort('interrupted', 130))
+  process.once('SIGTERM', () => abort('terminated', 143))
+  const deadline = setTimeout(() => abort(`deadline of ${options.deadlineSeconds} s passed`, 1), options.deadlineSeconds * 1000)
+  try {
+    const cpuAtStart = { machine: machineBusySeconds(), own: ownCpuSeconds() }
+    const measured = await bench(options, tempDir)
+    // Every child is reaped before this, so its CPU is in ours; the rest was someone else's.
+    await stopAllChildren()
+    const otherSeconds = (machineBusySeconds() - cpuAtStart.machine) - (ownCpuSeconds() - cpuAtStart.own)
+    const report: Report = { ...measured, otherCpu: { seconds: Math.max(0, otherSeconds), share: Math.max(0, otherSeconds) / (measured.wallSeconds * measured.machine.cores) } }
+    process.stdout.write(renderStdout(report))
+    const written = writeResults(report)
+    note(`wrote ${written.json} and ${written.markdown}`)
+    if (report.missing.length > 0) {
+      note(`bench: no figures for ${report.missing.join(', ')}`)
+      return 1
+    }
+    return 0
+  } finally {
+    clearTimeout(deadline)
+    await stopAllChildren()
+    cleanUp()
+  }
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  note(`bench: ${(err as Error).stack ?? String(err)}`)
+  killAllChildrenNow()
+  process.exit(1)
+})

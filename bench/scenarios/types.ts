@@ -1,0 +1,42 @@
+import type { Backends } from '../backends.js'
+import type { BenchOptions } from '../options.js'
+import type { ProxyLauncher, RunningTarget, TargetId } from '../targets.js'
+
+/** One figure a scenario produces, and how it is compared with direct and nginx. */
+export interface MetricDef {
+  readonly key: string
+  readonly label: string
+  readonly unit: string
+  readonly better: 'higher' | 'lower'
+  /** `ratio`: target ÷ reference. `difference`: target − reference (latency added). */
+  readonly compare: 'ratio' | 'difference'
+}
+
+export interface ScenarioContext {
+  readonly options: BenchOptions
+  readonly backends: Backends
+  readonly launchers: readonly ProxyLauncher[]
+  readonly tempDir: string
+  /** A progress line on stderr. */
+  note (line: string): void
+}
+
+/** What one run of a scenario against one target produced. NaN values are dropped. */
+export interface RunResult {
+  readonly values: Readonly<Record<string, number>>
+  /** Failed requests, sockets or trials; a figure with errors behind it is flagged. */
+  readonly errors: number
+  readonly detail?: Readonly<Record<string, number | string>>
+}
+
+export interface Scenario {
+  readonly id: string
+  readonly title: string
+  readonly metrics: readonly MetricDef[]
+  /** `round`: once per target per round, interleaved. `once`: after the rounds. */
+  readonly schedule: 'round' | 'once'
+  appliesTo (target: TargetId): boolean
+  /** Why this machine cannot run it (e.g. no nginx for the static backend), or null. */
+  unavailable (ctx: ScenarioContext): string | null
+  run (ctx: ScenarioContext, target: RunningTarget, round: number): Promise<RunResult>
+}

@@ -1,0 +1,183 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { socketPathFor, type Backends, type ServiceId } from './backends.js'
+import { freePort, REPO_ROOT, spawnChild, tsxArgs, type Child } from './children.js'
+import type { Endpoint } from './endpoint.js'
+import { pollUntil } from './load/poll.js'
+import { findNginx, proxyConfig, startNginx, type NginxBinary } from './nginx.js'
+import type { BenchOptions } from './options.js'
+import { peerArgv, type PeerRoute } from './peers/peer-args.js'
+import { collectGarbage, inspectorUrl } from './inspector-gc.js'
+import { childPids } from './proc-stats.js'
+
+/**
+ * The targets of issue #5, each routing `/<svc>/ui/*` to `DIR/<svc>/ui.sock`
+ * with the prefix stripped: direct (no proxy, the limit), sockrouter, nginx,
+ * http-proxy and @fastify/http-proxy. Every proxy is a child process of its
+ * own, so its RSS, fds and CPU time are its own.
+ */
+
+export const TARGET_IDS = ['direct', 'sockrouter', 'nginx', 'http-proxy', 'fastify-http-proxy'] as const
+export type TargetId = typeof TARGET_IDS[number]
+
+export const TARGET_LABELS: Readonly<Record<TargetId, string>> = {
+  direct: 'direct',
+  sockrouter: 'sockrouter',
+  nginx: 'nginx',
+  'http-proxy': 'http-proxy',
+  'fastify-http-proxy': '@fastify/http-proxy'
+}
+
+export interface RunningTarget {
+  readonly id: TargetId
+  /** Where a client reaches `path` of `service` through this target. */
+  endpoint (service: ServiceId, path: string): Endpoint
+  /** The processes whose RSS, fds and CPU are the target's; empty for direct. */
+  pids (): number[]
+  /** A full GC in the target, where it has one (Node targets); resolves at once otherwise. */
+  collectGarbage (): Promise<void>
+  stop (): Promise<void>
+}
+
+/** How to start one instance of a proxy: a fresh one per start-up trial, or the long-lived one. */
+export interface ProxyLauncher {
+  readonly id: Exclude<TargetId, 'direct'>
+  /** `bench`: the long-lived instance the loads run against. `startup`: a throwaway for timing. */
+  spawn (port: number, mode: 'bench' | 'startup'): Child
+}
+
+function isInstalled (pkg: string): boolean {
+  try {
+    createRequire(join(REPO_ROOT, 'package.json')).resolve(pkg)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Lets the harness force a GC before reading RSS (see inspector-gc.ts); idle until then. */
+const INSPECT = '--inspect=127.0.0.1:0'
+
+function routesOf (backends: Backends): PeerRoute[] {
+  const routes: PeerRoute[] = []
+  for (const service of ['json', 'ws', 'static'] as const) {
+    const socketPath = backends.sockets[service]
+    if (socketPath !== null) routes.push({ prefix: `/${service}/ui`, socketPath, ws: service === 'ws' })
+  }
+  return routes
+}
+
+export interface LauncherSet {
+  readonly launchers: ProxyLauncher[]
+  /** One line per peer this machine lacks. */
+  readonly skipped: string[]
+  readonly nginx: NginxBinary | null
+}
+
+export function makeLaunchers (options: BenchOptions, tempDir: string, backends: Backends, nginx = findNginx()): LauncherSet {
+  const routes = routesOf(backends)
+  let instance = 0
+  // The long-lived Node targets: inspector for forced GCs, and a CPU profile each (`<target>.cpuprofile`) on request.
+  const benchNodeFlags = (id: TargetId): string[] => [
+    INSPECT,
+    ...(options.cpuProfDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${id}.cpuprofile`])
+  ]
+  const sockrouter: ProxyLauncher = {
+    id: 'sockrouter',
+    spawn (port, mode) {
+      const bench = mode === 'bench'
+      const nodeFlags = bench ? benchNodeFlags('sockrouter') : []
+      // Its access log goes to a file, as in production; a pipe would make the harness pay for reading it.
+      const logFd = bench ? openSync(join(tempDir, `sockrouter-${++instance}.log`), 'w') : null
+      try {
+        return spawnChild('sockrouter', process.execPath, [
+          ...nodeFlags,
+          join(options.routerDir ?? REPO_ROOT, 'bin', 'sockrouter'),
+          '--socket-dir', backends.socketDir,
+          '--listen', `127.0.0.1:${port}`,
+          '--log-level', bench ? options.routerLogLevel : 'warn',
+          // The idle-tunnel scenario opens thousands of tunnels from one IP; the default cap is 1000.
+          '--max-tunnels', '100000',
+          '--max-tunnels-per-ip', '100000'
+        ], { stdout: logFd ?? 'ignore' })
+      } finally {
+        if (logFd !== null) closeSync(logFd)
+      }
+    }
+  }
+  const node = (id: 'http-proxy' | 'fastify-http-proxy', file: string): ProxyLauncher => ({
+    id,
+    spawn: (port, mode) => spawnChild(id, process.execPath, [...(mode === 'bench' ? benchNodeFlags(id) : []), ...tsxArgs(file, peerArgv({ port, routes }))], { stdinPipe: true })
+  })
+  const launchers: ProxyLauncher[] = [sockrouter]
+  const skipped: string[] = []
+  if (nginx !== null) {
+    launchers.push({
+      id: 'nginx',
+      spawn (port) {
+        const prefix = join(tempDir, `nginx-proxy-${++instance}`)
+        mkdirSync(prefix, { recursive: true })
+        return startNginx('nginx proxy', nginx, prefix, proxyConfig(prefix, port, routes))
+      }
+    })
+  } else {
+    skipped.push('skipped nginx (target and static backend): no nginx binary; install it with `apt-get install -y nginx`')
+  }
+  for (const [id, pkg, file] of [
+    ['http-proxy', 'http-proxy', 'bench/peers/http-proxy-peer.ts'],
+    ['fastify-http-proxy', '@fastify/http-proxy', 'bench/peers/fastify-http-proxy-peer.ts']
+  ] as const) {
+    if (isInstalled(pkg)) launchers.push(node(id, file))
+    else skipped.push(`skipped ${TARGET_LABELS[id]}: the npm package ${pkg} is not installed (npm ci installs the dev dependencies)`)
+  }
+  return { launchers, skipped, nginx }
+}
+
+export function directTarget (backends: Backends): RunningTarget {
+  return {
+    id: 'direct',
+    endpoint (service, path) {
+      const socketPath = backends.sockets[service] ?? socketPathFor(backends.socketDir, service)
+      return { kind: 'unix', socketPath, path }
+    },
+    pids: () => [],
+    collectGarbage: async () => {},
+    stop: async () => {}
+  }
+}
+
+/** The endpoint every readiness and start-up check asks for: the JSON service through the proxy. */
+export function readinessEndpoint (port: number): Endpoint {
+  return { kind: 'tcp', port, path: '/json/ui/' }
+}
+
+/** Starts the long-lived instance and waits until it serves a routed 200. */
+export async function startProxyTarget (launcher: ProxyLauncher): Promise<RunningTarget> {
+  const port = await freePort()
+  const child = launcher.spawn(port, 'bench')
+  const ready = await Promise.race([
+    pollUntil(readinessEndpoint(port), (s) => s === 200, { startedAt: performance.now(), timeoutMs: 30_000, intervalMs: 20 }),
+    child.exited.then(() => null)
+  ])
+  if (ready === null) {
+    await child.stop(1000)
+    throw new Error(`${launcher.id} did not serve /json/ui/ within 30 s: ${child.stderrTail() || 'no stderr'}`)
+  }
+  let workers: number[] = []
+  return {
+    id: launcher.id,
+    endpoint: (service, path) => ({ kind: 'tcp', port, path: `/${service}/ui${path}` }),
+    async collectGarbage () {
+      const url = inspectorUrl(child)
+      if (url !== null) await collectGarbage(url)
+    },
+    pids () {
+      // nginx: the master and its worker(s); a Node proxy has no children of its own.
+      if (launcher.id === 'nginx' && workers.length === 0) workers = childPids(child.pid)
+      return [child.pid, ...workers]
+    },
+    // Long enough for sockrouter's graceful drain and a --cpu-prof write.
+    stop: () => child.stop(15_000)
+  }
+}
