@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process'
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
 import { join } from 'node:path'
@@ -8,6 +7,7 @@ import t, { type Test } from 'tap'
 import { startBackend, type Handler } from './helpers/backend.js'
 import { runCli, startCli } from './helpers/run-cli.js'
 import { makeTempDir } from './helpers/temp-dir.js'
+import { writeRouteFile } from './helpers/services-dir.js'
 
 /**
  * `sockrouter check` and `sockrouter routes` (issue #4), as a user runs them:
@@ -17,13 +17,6 @@ import { makeTempDir } from './helpers/temp-dir.js'
 const exec = promisify(execFile)
 
 interface Seen { backend: string, url: string, forwarded: boolean }
-
-function writeFile (dir: string, name: string, text: string): void {
-  mkdirSync(dir, { recursive: true })
-  const temp = join(dir, `.${name}.tmp`)
-  writeFileSync(temp, text)
-  renameSync(temp, join(dir, name))
-}
 
 /** Says who it is, what path it saw and whether the request came through a proxy. */
 function named (name: string): Handler {
@@ -68,7 +61,7 @@ async function goodSetup (t: Test): Promise<{ root: string, socketDir: string, s
   await startBackend(t, join(socketDir, 'disc', 'api.sock'), named('disc'))
   await startBackend(t, join(root, 'b', 'f.sock'), named('file'))
   const tcp = await startTcpBackend(t, named('tcp'))
-  writeFile(servicesDir, '10-app.yaml', [
+  writeRouteFile(servicesDir, '10-app.yaml', [
     'routes:',
     '  - prefix: /file',
     `    socket: ${join(root, 'b', 'f.sock')}`,
@@ -76,7 +69,7 @@ async function goodSetup (t: Test): Promise<{ root: string, socketDir: string, s
     '    socket: later/x.sock',
     ''
   ].join('\n'))
-  writeFile(servicesDir, '20-tcp.json', JSON.stringify({ routes: [{ prefix: '/tcp', url: `http://127.0.0.1:${tcp.port}/base` }] }))
+  writeRouteFile(servicesDir, '20-tcp.json', JSON.stringify({ routes: [{ prefix: '/tcp', url: `http://127.0.0.1:${tcp.port}/base` }] }))
   return { root, socketDir, servicesDir, tcpPort: tcp.port }
 }
 
@@ -105,7 +98,7 @@ t.test('check: the services dir defaults to services.d next to the socket dir', 
 
 t.test('check: a bad file exits 1 with error lines naming file and field; the good routes are still listed', async (t) => {
   const { socketDir, servicesDir } = await goodSetup(t)
-  writeFile(servicesDir, '30-bad.yaml', [
+  writeRouteFile(servicesDir, '30-bad.yaml', [
     'routes:',
     '  - prefix: /chat',
     '    socket: chat.sock',
@@ -130,8 +123,8 @@ t.test('check: a bad file exits 1 with error lines naming file and field; the go
 
 t.test('check: a syntax error and a duplicate prefix both exit 1', async (t) => {
   const { socketDir, servicesDir } = await goodSetup(t)
-  writeFile(servicesDir, '05-syntax.yml', 'routes:\n  - prefix: /s\n    socket: "unterminated\n')
-  writeFile(servicesDir, '30-dup.yaml', 'routes:\n  - prefix: /file\n    socket: other.sock\n')
+  writeRouteFile(servicesDir, '05-syntax.yml', 'routes:\n  - prefix: /s\n    socket: "unterminated\n')
+  writeRouteFile(servicesDir, '30-dup.yaml', 'routes:\n  - prefix: /file\n    socket: other.sock\n')
   const res = await runCli(['check', '--socket-dir', socketDir, '--services-dir', servicesDir])
   t.equal(res.code, 1)
   const lines = res.stderr.split('\n').filter((l) => l !== '')

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { parseRouteFile } from '../src/config/parse-route-file.js'
@@ -7,6 +7,7 @@ import { startBackend, type Handler } from './helpers/backend.js'
 import { httpGet } from './helpers/http-client.js'
 import { startTestRouter, waitForTable, type TestRouter } from './helpers/router.js'
 import { makeTempDir } from './helpers/temp-dir.js'
+import { writeRouteFile } from './helpers/services-dir.js'
 
 /**
  * services.d validation (issue #4) through the real router: real temp dirs,
@@ -21,15 +22,6 @@ interface Health {
   configErrors: string[]
 }
 
-interface Echo { url: string }
-
-/** Written as an editor saving atomically does: a dot-file renamed into place, so no half file is ever read. */
-function writeFile (dir: string, name: string, text: string): void {
-  mkdirSync(dir, { recursive: true })
-  const temp = join(dir, `.${name}.tmp`)
-  writeFileSync(temp, text)
-  renameSync(temp, join(dir, name))
-}
 
 /** Answers with its own name and the path it saw, so a test knows which backend served. */
 function named (name: string): Handler {
@@ -81,8 +73,8 @@ async function setup (t: Test, files: Record<string, string> = {}): Promise<Setu
   const socketDir = join(root, 's')
   const servicesDir = join(root, 'services.d')
   await startBackend(t, join(root, 'b', 'good.sock'), named('good'))
-  writeFile(servicesDir, 'good.yaml', `routes:\n  - prefix: /good\n    socket: ${join(root, 'b', 'good.sock')}\n`)
-  for (const [name, text] of Object.entries(files)) writeFile(servicesDir, name, text)
+  writeRouteFile(servicesDir, 'good.yaml', `routes:\n  - prefix: /good\n    socket: ${join(root, 'b', 'good.sock')}\n`)
+  for (const [name, text] of Object.entries(files)) writeRouteFile(servicesDir, name, text)
   const router = await startTestRouter(t, { socketDir, servicesDir })
   return { ...router, root, servicesDir, socketDir }
 }
@@ -154,7 +146,7 @@ t.test('an invalid file written into a live router is rejected with file, line a
       t.same(await served(url, '/good/x'), { status: 200, backend: 'good', url: '/x' })
       t.equal((await health(url)).status, 'ok')
 
-      writeFile(servicesDir, 'bad.yaml', c.text)
+      writeRouteFile(servicesDir, 'bad.yaml', c.text)
       const line = await waitForLog(rejected('services.d/bad.yaml'))
       const errors = line.errors as string[]
       t.ok(errors.length >= 1, 'at least one error')
@@ -189,7 +181,7 @@ t.test('a file that is bad at startup is reported; fixing it clears the errors a
   t.same(await served(url, '/good/'), { status: 200, backend: 'good', url: '/' })
 
   await startBackend(t, join(root, 'b', 'chat.sock'), named('chat'))
-  writeFile(servicesDir, 'chat.yaml', `routes:\n  - prefix: /chat\n    socket: ${join(root, 'b', 'chat.sock')}\n    timeouts:\n      connect: 5s\n`)
+  writeRouteFile(servicesDir, 'chat.yaml', `routes:\n  - prefix: /chat\n    socket: ${join(root, 'b', 'chat.sock')}\n    timeouts:\n      connect: 5s\n`)
   await waitForTable(router, (tb) => tb.byKey.get('chat')?.status === 'up', 5000, '/chat up')
   await assertHealthy(t, url)
   t.same(router.configErrors(), [])
@@ -233,7 +225,7 @@ t.test('a bad edit of a good file keeps its last good version; fixing it applies
   const before = prefixes(router.store.current)
 
   // A bad edit that would also change the rewrite: none of it may take effect.
-  writeFile(servicesDir, 'chat.yaml', `routes:\n  - prefix: /chat\n    socket: ${chatSocket}\n    rewrite: /v2/\n    timeouts:\n      upstream: forever\n`)
+  writeRouteFile(servicesDir, 'chat.yaml', `routes:\n  - prefix: /chat\n    socket: ${chatSocket}\n    rewrite: /v2/\n    timeouts:\n      upstream: forever\n`)
   const line = await waitForLog(rejected('services.d/chat.yaml'))
   t.same(line.errors, ['services.d/chat.yaml:6: routes[0].timeouts.upstream: must be a duration like "5s"'])
   t.equal(line.keptLastGood, true)
@@ -247,7 +239,7 @@ t.test('a bad edit of a good file keeps its last good version; fixing it applies
   t.same(h.configErrors, ['services.d/chat.yaml:6: routes[0].timeouts.upstream: must be a duration like "5s"'])
 
   // A second, different bad edit: still the first good version, the new error reported.
-  writeFile(servicesDir, 'chat.yaml', `routes:\n  - prefix: /chat\n    sockt: ${chatSocket}\n`)
+  writeRouteFile(servicesDir, 'chat.yaml', `routes:\n  - prefix: /chat\n    sockt: ${chatSocket}\n`)
   const second = await waitForLog((l) => rejected('services.d/chat.yaml')(l) && l !== line)
   t.equal(second.keptLastGood, true)
   t.match((second.errors as string[]).join('\n'), /services\.d\/chat\.yaml:3: routes\[0\]\.sockt: unknown key/)
@@ -255,7 +247,7 @@ t.test('a bad edit of a good file keeps its last good version; fixing it applies
   t.equal((await health(url)).status, 'degraded')
 
   // The fix: its change applies and the errors clear.
-  writeFile(servicesDir, 'chat.yaml', `routes:\n  - prefix: /chat\n    socket: ${chatSocket}\n    rewrite: /v2/\n    timeouts:\n      upstream: 30s\n`)
+  writeRouteFile(servicesDir, 'chat.yaml', `routes:\n  - prefix: /chat\n    socket: ${chatSocket}\n    rewrite: /v2/\n    timeouts:\n      upstream: 30s\n`)
   await waitForTable(router, (tb) => tb.byKey.get('chat')?.options.rewrite === '/v2/', 5000, 'the fixed /chat')
   t.same(await served(url, '/chat/x'), { status: 200, backend: 'chat', url: '/v2/x' })
   const fixed = await health(url)
@@ -274,10 +266,10 @@ t.test('a .json file and a .yml file both load, next to a .yaml one; other files
   const { url, router, waitForLog } = await startTestRouter(t, { socketDir, servicesDir })
   t.same(router.store.current.routes, [], 'nothing yet: the services dir does not even exist')
 
-  writeFile(servicesDir, 'api.json', JSON.stringify({ routes: [{ prefix: '/j', socket: join(root, 'b', 'j.sock'), stripPrefix: false }] }, null, 2))
-  writeFile(servicesDir, 'web.yml', `routes:\n  - prefix: /y\n    socket: ${join(root, 'b', 'y.sock')}\n`)
-  writeFile(servicesDir, 'notes.txt', 'routes: [this is not read]\n')
-  writeFile(servicesDir, 'old.yaml.bak', 'routes: [nor is this]\n')
+  writeRouteFile(servicesDir, 'api.json', JSON.stringify({ routes: [{ prefix: '/j', socket: join(root, 'b', 'j.sock'), stripPrefix: false }] }, null, 2))
+  writeRouteFile(servicesDir, 'web.yml', `routes:\n  - prefix: /y\n    socket: ${join(root, 'b', 'y.sock')}\n`)
+  writeRouteFile(servicesDir, 'notes.txt', 'routes: [this is not read]\n')
+  writeRouteFile(servicesDir, 'old.yaml.bak', 'routes: [nor is this]\n')
   await waitForTable(router, (tb) => tb.byKey.has('j') && tb.byKey.has('y'), 5000, '/j and /y')
   t.same(await served(url, '/j/a'), { status: 200, backend: 'json', url: '/j/a' })
   t.same(await served(url, '/y/b'), { status: 200, backend: 'yml', url: '/b' })
@@ -286,7 +278,7 @@ t.test('a .json file and a .yml file both load, next to a .yaml one; other files
   await assertHealthy(t, url, 'the .txt and .bak files are not read')
 
   // A JSON file gets line numbers too.
-  writeFile(servicesDir, 'more.json', '{\n  "routes": [\n    {\n      "prefix": "/m",\n      "socket": "m.sock",\n      "maxTunnels": 0\n    }\n  ]\n}\n')
+  writeRouteFile(servicesDir, 'more.json', '{\n  "routes": [\n    {\n      "prefix": "/m",\n      "socket": "m.sock",\n      "maxTunnels": 0\n    }\n  ]\n}\n')
   const line = await waitForLog(rejected('services.d/more.json'))
   t.same(line.errors, ['services.d/more.json:6: routes[0].maxTunnels: must be >= 1'])
   t.same(await served(url, '/j/a'), { status: 200, backend: 'json', url: '/j/a' })
@@ -306,11 +298,11 @@ async function duplicatePrefix (t: Test, order: readonly ['a.yaml', 'b.yaml'] | 
   const text = { 'a.yaml': `routes:\n  - prefix: /x\n    socket: ${a.socketPath}\n`, 'b.yaml': `routes:\n  - prefix: /x/\n    socket: ${b.socketPath}\n  - prefix: /only-b\n    socket: ${b.socketPath}\n` }
   const [first, second] = order
 
-  writeFile(servicesDir, first, text[first])
+  writeRouteFile(servicesDir, first, text[first])
   await waitForTable(router, (tb) => tb.byKey.get('x')?.file === `services.d/${first}`, 5000, `/x from ${first}`)
   t.same(await served(url, '/x/'), { status: 200, backend: first[0], url: '/' }, `alone, ${first} serves /x`)
 
-  writeFile(servicesDir, second, text[second])
+  writeRouteFile(servicesDir, second, text[second])
   await waitForTable(router, (tb) => tb.byKey.has('x') && tb.byKey.has('only-b') && tb.byKey.get('x')?.file === 'services.d/a.yaml', 5000, 'both files loaded, a.yaml owning /x')
   const conflict = await waitForLog((l) => l.level === 40 && String(l.msg).startsWith('not routed: services.d/b.yaml routes[0]'))
   t.equal(conflict.msg, 'not routed: services.d/b.yaml routes[0]: prefix /x/ is already declared by services.d/a.yaml')

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { dirname } from 'node:path'
+import { listenOnSocket } from './listen-socket.js'
 
 export interface SeenRequest {
   readonly method: string
@@ -39,10 +40,7 @@ export async function startBackend (t: Teardown, socketPath: string, handler: Ha
     seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders })
     handler(req, res)
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(socketPath, () => resolve())
-  })
+  await listenOnSocket(server, socketPath)
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return

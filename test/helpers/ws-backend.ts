@@ -4,6 +4,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { dirname } from 'node:path'
 import { once } from 'node:events'
 import { WebSocket, WebSocketServer, type ClientOptions, type ServerOptions } from 'ws'
+import { listenOnSocket } from './listen-socket.js'
 
 interface Teardown { teardown (fn: () => unknown): void }
 
@@ -57,10 +58,7 @@ export async function startWsBackend (t: Teardown, socketPath: string, options: 
     if (options.onConnection !== undefined) options.onConnection(ws)
     else ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }))
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(socketPath, () => resolve())
-  })
+  await listenOnSocket(server, socketPath)
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
@@ -118,10 +116,7 @@ export async function startRawBackend (t: Teardown, socketPath: string, answer: 
       if (reply !== null) socket.write(reply)
     })
   })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(socketPath, () => resolve())
-  })
+  await listenOnSocket(server, socketPath)
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
