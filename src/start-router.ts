@@ -1,5 +1,6 @@
 import { access, constants, mkdir, stat } from 'node:fs/promises'
 import type { Logger } from 'pino'
+import { ROUTER_DEFAULTS } from './config/router-defaults.js'
 import { SnapshotSource } from './discovery/snapshot-source.js'
 import { UpstreamPools } from './forward/upstream-pools.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
@@ -24,7 +25,7 @@ export interface RouterOptions {
   readonly connectTimeoutMs: number
   readonly shutdownGraceMs: number
   readonly logger: Logger
-  /** WebSocket limits and guards (issue #3); the defaults below apply when left out. */
+  /** WebSocket limits and guards (issue #3); ROUTER_DEFAULTS apply when left out. */
   readonly maxTunnels?: number
   readonly maxTunnelsPerIp?: number
   /** 0 = off. */
@@ -33,13 +34,6 @@ export interface RouterOptions {
   readonly allowedOrigins?: readonly string[]
   readonly allowedHosts?: readonly string[]
 }
-
-export const UPGRADE_DEFAULTS = {
-  maxTunnels: 10_000,
-  maxTunnelsPerIp: 1_000,
-  tunnelIdleTimeoutMs: 0,
-  handshakeTimeoutMs: 10_000
-} as const
 
 export interface RunningRouter {
   readonly listeners: readonly Listener[]
@@ -122,8 +116,8 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   await discovery.start()
 
   const registry = new TunnelRegistry({
-    maxTunnels: options.maxTunnels ?? UPGRADE_DEFAULTS.maxTunnels,
-    maxTunnelsPerIp: options.maxTunnelsPerIp ?? UPGRADE_DEFAULTS.maxTunnelsPerIp
+    maxTunnels: options.maxTunnels ?? ROUTER_DEFAULTS.maxTunnels,
+    maxTunnelsPerIp: options.maxTunnelsPerIp ?? ROUTER_DEFAULTS.maxTunnelsPerIp
   })
   const stats = new TunnelStats()
   const guard = new OriginHostGuard({
@@ -138,8 +132,8 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     guard,
     logger: log,
     connectTimeoutMs: options.connectTimeoutMs,
-    handshakeTimeoutMs: options.handshakeTimeoutMs ?? UPGRADE_DEFAULTS.handshakeTimeoutMs,
-    idleTimeoutMs: options.tunnelIdleTimeoutMs ?? UPGRADE_DEFAULTS.tunnelIdleTimeoutMs
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? ROUTER_DEFAULTS.handshakeTimeoutMs,
+    idleTimeoutMs: options.tunnelIdleTimeoutMs ?? ROUTER_DEFAULTS.tunnelIdleTimeoutMs
   })
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
   const { app, createListenerServer } = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors })

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../config/parse-duration.js'
+import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import { parseListenAddress, type ListenAddress } from '../listen/listen-address.js'
 import type { LogLevel } from '../logging/create-logger.js'
 import { DEFAULT_SOCKET_DIR, OPTIONS } from './option-table.js'
@@ -49,8 +50,9 @@ function envNames (flag: string): readonly string[] {
   return OPTIONS.find((o) => o.flag === flag)?.env ?? []
 }
 
-function durationOption (flag: string, cli: string | undefined, env: Env, fallback: string): number {
-  const text = cli ?? fromEnv(env, envNames(flag)) ?? fallback
+function durationOption (flag: string, cli: string | undefined, env: Env, fallback: number): number {
+  const text = cli ?? fromEnv(env, envNames(flag))
+  if (text === undefined) return fallback
   try {
     return parseDuration(text)
   } catch (err) {
@@ -116,15 +118,15 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
     servicesDir: servicesDirText !== undefined ? resolve(servicesDirText) : join(dirname(socketDir), 'services.d'),
     servicesDirDefaulted: servicesDirText === undefined,
     listen,
-    upstreamTimeoutMs: durationOption('upstream-timeout', values['upstream-timeout'] as string | undefined, env, '60s'),
-    connectTimeoutMs: durationOption('connect-timeout', values['connect-timeout'] as string | undefined, env, '5s'),
-    shutdownGraceMs: durationOption('shutdown-grace', values['shutdown-grace'] as string | undefined, env, '5s'),
+    upstreamTimeoutMs: durationOption('upstream-timeout', values['upstream-timeout'] as string | undefined, env, ROUTER_DEFAULTS.upstreamTimeoutMs),
+    connectTimeoutMs: durationOption('connect-timeout', values['connect-timeout'] as string | undefined, env, ROUTER_DEFAULTS.connectTimeoutMs),
+    shutdownGraceMs: durationOption('shutdown-grace', values['shutdown-grace'] as string | undefined, env, ROUTER_DEFAULTS.shutdownGraceMs),
     logLevel: logLevel as LogLevel,
     allowedHosts: listOption('allowed-host', values['allowed-host'] as string[] | undefined, env),
     allowedOrigins: listOption('allowed-origin', values['allowed-origin'] as string[] | undefined, env),
-    maxTunnels: countOption('max-tunnels', values['max-tunnels'] as string | undefined, env, 10_000),
-    maxTunnelsPerIp: countOption('max-tunnels-per-ip', values['max-tunnels-per-ip'] as string | undefined, env, 1_000),
-    handshakeTimeoutMs: durationOption('handshake-timeout', values['handshake-timeout'] as string | undefined, env, '10s'),
-    tunnelIdleTimeoutMs: durationOption('tunnel-idle-timeout', values['tunnel-idle-timeout'] as string | undefined, env, '0')
+    maxTunnels: countOption('max-tunnels', values['max-tunnels'] as string | undefined, env, ROUTER_DEFAULTS.maxTunnels),
+    maxTunnelsPerIp: countOption('max-tunnels-per-ip', values['max-tunnels-per-ip'] as string | undefined, env, ROUTER_DEFAULTS.maxTunnelsPerIp),
+    handshakeTimeoutMs: durationOption('handshake-timeout', values['handshake-timeout'] as string | undefined, env, ROUTER_DEFAULTS.handshakeTimeoutMs),
+    tunnelIdleTimeoutMs: durationOption('tunnel-idle-timeout', values['tunnel-idle-timeout'] as string | undefined, env, ROUTER_DEFAULTS.tunnelIdleTimeoutMs)
   }
 }

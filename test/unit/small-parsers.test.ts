@@ -61,3 +61,20 @@ t.test('options: bad input is a UsageError', async (t) => {
     t.throws(() => parseOptions(argv, {}), { code: 'usage' }, argv.join(' '))
   }
 })
+
+t.test('the defaults shown in --help and the README are the ones in force', async (t) => {
+  const { OPTIONS } = await import('../../src/cli/option-table.js')
+  const { ROUTER_DEFAULTS } = await import('../../src/config/router-defaults.js')
+  const shown = (flag: string): string => OPTIONS.find((o) => o.flag === flag)?.defaultText ?? ''
+  t.equal(parseDuration(shown('upstream-timeout')), ROUTER_DEFAULTS.upstreamTimeoutMs)
+  t.equal(parseDuration(shown('connect-timeout')), ROUTER_DEFAULTS.connectTimeoutMs)
+  t.equal(parseDuration(shown('shutdown-grace')), ROUTER_DEFAULTS.shutdownGraceMs)
+  t.equal(parseDuration(shown('handshake-timeout')), ROUTER_DEFAULTS.handshakeTimeoutMs)
+  t.equal(Number(shown('max-tunnels')), ROUTER_DEFAULTS.maxTunnels)
+  t.equal(Number(shown('max-tunnels-per-ip')), ROUTER_DEFAULTS.maxTunnelsPerIp)
+  t.equal(shown('tunnel-idle-timeout'), 'off', 'shown as off')
+  const parsed = parseOptions([], {})
+  t.equal(parsed.maxTunnels, ROUTER_DEFAULTS.maxTunnels)
+  t.equal(parsed.handshakeTimeoutMs, ROUTER_DEFAULTS.handshakeTimeoutMs)
+  t.equal(parsed.tunnelIdleTimeoutMs, ROUTER_DEFAULTS.tunnelIdleTimeoutMs)
+})
