@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -121,6 +122,16 @@ t.test('SIGTERM still exits when the stdout reader has gone away', async (t) => 
   // Like `sockrouter | head -2`: the pipe's reader closes, then the signal comes.
   cli.child.stdout.destroy()
   t.equal(await cli.stop('SIGTERM'), 0)
+})
+
+t.test('the lines logged while shutting down are written before the process exits', async (t) => {
+  const dir = makeTempDir(t)
+  const cli = startCli(t, ['--socket-dir', dir, '--listen', '127.0.0.1:0'])
+  await cli.waitForLine((l) => l.msg === 'sockrouter ready')
+  const closed = once(cli.child, 'close')
+  t.equal(await cli.stop('SIGTERM'), 0)
+  await closed
+  t.same(cli.lines.slice(-2).map((l) => l.msg), ['shutting down', 'stopped'])
 })
 
 t.test('a second demo refuses to take over a live demo socket', async (t) => {
