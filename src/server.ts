@@ -10,6 +10,7 @@ import { registerHttpForwarder } from './forward/http-forwarder.js'
 import type { UpstreamPools } from './forward/upstream-pools.js'
 import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
 import { registerAccessLog } from './logging/access-log.js'
+import { createChildLoggerFactory } from './logging/child-logger-factory.js'
 import { adoptAbsoluteFormAuthority } from './routing/parse-request-target.js'
 import type { RouteStore } from './routing/route-store.js'
 
@@ -70,6 +71,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // The access log (logging/access-log.ts) writes one line per request instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: createChildLoggerFactory(),
     serverFactory: (httpHandler) => {
       handler = httpHandler
       const server = configureServer(createServer(httpHandler))
@@ -98,14 +100,14 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('no_route'), deps.store.current))
 
   registerAccessLog(app)
-  app.addHook('onRequest', async (request) => { adoptAbsoluteFormAuthority(request.raw) })
-  const checkHost = deps.checkHost
-  if (checkHost !== undefined) {
-    app.addHook('onRequest', async (request) => {
-      const failure = checkHost(request.raw)
-      if (failure !== null) throw failure
-    })
-  }
+  // One callback-style hook: each async hook costs a promise per request (issue #5).
+  const checkHost = deps.checkHost ?? (() => null)
+  app.addHook('onRequest', (request, _reply, done) => {
+    adoptAbsoluteFormAuthority(request.raw)
+    const failure = checkHost(request.raw)
+    if (failure === null) done()
+    else done(failure)
+  })
   registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []) })
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools })
   await app.ready()

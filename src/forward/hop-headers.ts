@@ -20,15 +20,19 @@ const HOP_BY_HOP = new Set([
   'proxy-authenticate'
 ])
 
+const NONE: readonly string[] = []
+
 function joinValue (value: HeaderValue): string {
   if (value === undefined) return ''
   return Array.isArray(value) ? value.join(',') : String(value)
 }
 
 /** Lower-cased header names listed in `Connection` (RFC 9110 §7.6.1). */
-export function connectionListedHeaders (headers: IncomingHttpHeaders | HeaderMap): string[] {
+export function connectionListedHeaders (headers: IncomingHttpHeaders | HeaderMap): readonly string[] {
+  const connection = headers.connection
+  if (connection === undefined) return NONE
   const names: string[] = []
-  for (const token of joinValue(headers.connection).split(',')) {
+  for (const token of joinValue(connection).split(',')) {
     const name = token.trim().toLowerCase()
     if (name !== '') names.push(name)
   }
@@ -54,7 +58,7 @@ export function stripHopHeaders (headers: IncomingHttpHeaders | HeaderMap, alsoD
     const value = headers[name]
     if (value === undefined) continue
     const lower = name.toLowerCase()
-    if (listed.includes(lower) || alsoDrop?.has(lower)) continue
+    if ((listed.length > 0 && listed.includes(lower)) || alsoDrop?.has(lower) === true) continue
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'te' && hasToken(value, 'trailers')) out.te = 'trailers'
       continue

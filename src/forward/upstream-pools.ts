@@ -15,7 +15,8 @@ export interface UpstreamRequest {
   readonly origin: string
   /** Path and query exactly as they go on the wire. */
   readonly path: string
-  readonly signal: AbortSignal
+  /** Emits `abort` if the client leaves first (see http-forwarder.ts); null for none. */
+  readonly signal: Dispatcher.RequestOptions['signal']
   /** The route's own upstream timeout, if it has one. */
   readonly headersTimeoutMs: number | undefined
 }
@@ -108,14 +109,13 @@ export class UpstreamPools {
       queueMicrotask(() => callback(new GatewayError('bad_gateway')))
       return
     }
-    this.#agent.request({
-      ...opts,
-      origin: upstream.origin,
-      path: upstream.path,
-      signal: upstream.signal,
-      headersTimeout: upstream.headersTimeoutMs,
-      bodyTimeout: undefined
-    }, callback)
+    // reply-from builds these options afresh for each attempt, so they are ours to fill in.
+    opts.origin = upstream.origin
+    opts.path = upstream.path
+    opts.signal = upstream.signal
+    opts.headersTimeout = upstream.headersTimeoutMs
+    opts.bodyTimeout = undefined
+    this.#agent.request(opts, callback)
   }
 
   async close (): Promise<void> {

@@ -82,6 +82,9 @@ const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i
  * consistent for HTTP and WebSocket alike.
  */
 export function adoptAbsoluteFormAuthority (req: { url?: string, headers: { host?: string } }): void {
-  const authority = ABSOLUTE_FORM.exec(req.url ?? '')?.[1]
+  const url = req.url ?? ''
+  // The usual origin-form (`/path`) has no authority to adopt.
+  if (url.charCodeAt(0) === 0x2f) return
+  const authority = ABSOLUTE_FORM.exec(url)?.[1]
   if (authority !== undefined && authority !== '') req.headers.host = authority.replace(/^[^@]*@/, '')
 }
