@@ -18,7 +18,7 @@ import { refuseUpgrade } from './close-client.js'
 import type { OriginHostGuard } from './origin-host-guard.js'
 import { readResponseHead } from './read-response-head.js'
 import { relayResponse } from './relay-response.js'
-import { spliceTunnel } from './splice-tunnel.js'
+import { spliceTunnel, type SpliceInput } from './splice-tunnel.js'
 import type { TunnelEntry, TunnelRegistry } from './tunnel-registry.js'
 import type { TunnelStats } from './tunnel-stats.js'
 
@@ -72,12 +72,25 @@ function openBackend (upstream: Upstream): Socket {
 
 /** Step 4: resolves once connected; 502 if refused or missing, 504 after the connect timeout. */
 function connectBackend (backend: Socket, timeoutMs: number, service: string, secure: boolean): Promise<void> {
+  const connected = secure ? 'secureConnect' : 'connect'
   return new Promise((resolve, reject) => {
+    // Listeners go once settled: a tunnel lives long, and each would hold this promise's closures.
+    const settle = (failure: GatewayError | null): void => {
+      clearTimeout(timer)
+      backend.off(connected, onConnect)
+      backend.off('error', onError)
+      backend.off('close', onClose)
+      if (failure === null) resolve()
+      else reject(failure)
+    }
+    const onConnect = (): void => settle(null)
+    const onError = (err: Error): void => settle(classifyUpstreamError(err, service))
+    const onClose = (): void => settle(new GatewayError('bad_gateway', { service }))
     // 0 means no timeout, as it does for undici on the HTTP path.
-    const timer = timeoutMs > 0 ? setTimeout(() => reject(new GatewayError('gateway_timeout', { service })), timeoutMs) : undefined
-    backend.once(secure ? 'secureConnect' : 'connect', () => { clearTimeout(timer); resolve() })
-    backend.once('error', (err) => { clearTimeout(timer); reject(classifyUpstreamError(err, service)) })
-    backend.once('close', () => { clearTimeout(timer); reject(new GatewayError('bad_gateway', { service })) })
+    const timer = timeoutMs > 0 ? setTimeout(() => settle(new GatewayError('gateway_timeout', { service })), timeoutMs) : undefined
+    backend.once(connected, onConnect)
+    backend.once('error', onError)
+    backend.once('close', onClose)
   })
 }
 
@@ -112,6 +125,29 @@ export function createUpgradeHandler (deps: UpgradeDeps): UpgradeListener {
   }
 }
 
+/**
+ * Step 6 and the closing log line. Not part of `tunnel`: an async function
+ * keeps its whole frame (the request, the parsed heads) alive while it
+ * awaits, and a tunnel may stay open for days, so only what the closing line
+ * needs is held here (issue #5: RSS per idle tunnel).
+ */
+function openTunnel (input: SpliceInput, log: Logger, url: string | undefined, startedAt: number): void {
+  const { stats } = input
+  stats.opened++
+  stats.active++
+  log.info({ url }, 'websocket tunnel open')
+  void spliceTunnel(input).then((result) => {
+    stats.active--
+    log.info({
+      url,
+      ms: Math.round(performance.now() - startedAt),
+      bytesIn: result.bytesClientToBackend,
+      bytesOut: result.bytesBackendToClient,
+      reason: result.reason
+    }, 'websocket tunnel closed')
+  })
+}
+
 async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer, accepted: Accepted, deps: UpgradeDeps): Promise<void> {
   const { handshake, match, entry } = accepted
   const { route } = match
@@ -143,10 +179,7 @@ async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer,
       backend.destroy()
       return
     }
-    deps.stats.opened++
-    deps.stats.active++
-    log.info({ url: req.url }, 'websocket tunnel open')
-    const result = await spliceTunnel({
+    openTunnel({
       client,
       backend,
       responseHead: head.raw,
@@ -154,15 +187,7 @@ async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer,
       clientRest,
       stats: deps.stats,
       idleTimeoutMs: timeouts.tunnelIdleMs ?? deps.idleTimeoutMs
-    })
-    deps.stats.active--
-    log.info({
-      url: req.url,
-      ms: Math.round(performance.now() - startedAt),
-      bytesIn: result.bytesClientToBackend,
-      bytesOut: result.bytesBackendToClient,
-      reason: result.reason
-    }, 'websocket tunnel closed')
+    }, log, req.url, startedAt)
   } catch (err) {
     const failure = classifyUpstreamError(err, route.service)
     deps.stats.refused++
