@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
+import { WebSocketServer } from 'ws'
 import { startBackend, type Handler } from './helpers/backend.js'
 import { httpGet } from './helpers/http-client.js'
 import { makeTempDir } from './helpers/temp-dir.js'
@@ -152,6 +155,20 @@ t.test('changeOrigin rewrites Host for HTTP and Host and Origin for WebSocket', 
   ws.close()
   t.equal(wsBackend.seen[0]?.headers.host, 'localhost')
   t.equal(wsBackend.seen[0]?.headers.origin, 'http://localhost')
+})
+
+t.test('url: a WebSocket reaches a TCP backend through the tunnel', async (t) => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await once(wss, 'listening')
+  wss.on('connection', (socket) => socket.on('message', (data, binary) => socket.send(data, { binary })))
+  t.teardown(() => { for (const c of wss.clients) c.terminate(); wss.close() })
+  const { port } = await setup(t, `routes:\n  - prefix: /tcpws\n    url: http://127.0.0.1:${(wss.address() as AddressInfo).port}\n`)
+  const ws = await openClient(`ws://127.0.0.1:${port}/tcpws/`)
+  for (const text of ['a', 'bb', 'ccc']) {
+    ws.send(text)
+    t.equal((await nextMessage(ws)).data.toString(), text)
+  }
+  ws.close()
 })
 
 t.test('websocket: false refuses the upgrade; allowedOrigins is per route', async (t) => {

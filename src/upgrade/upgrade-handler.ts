@@ -67,7 +67,10 @@ function openBackend (upstream: Upstream): Socket {
   const url = new URL(upstream.targetOrigin)
   const port = Number(url.port !== '' ? url.port : upstream.secure ? 443 : 80)
   const host = url.hostname.replace(/^\[|\]$/g, '')
-  return upstream.secure ? tlsConnect({ host, port, servername: isIP(host) === 0 ? host : undefined }) : connect({ host, port })
+  // Nagle off, as undici does for HTTP and Node's server does for the client
+  // side: a small WebSocket frame must not wait for the previous one's ACK.
+  const socket = upstream.secure ? tlsConnect({ host, port, servername: isIP(host) === 0 ? host : undefined }) : connect({ host, port })
+  return socket.setNoDelay(true)
 }
 
 /** Step 4: resolves once connected; 502 if refused or missing, 504 after the connect timeout. */
