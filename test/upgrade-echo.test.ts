@@ -174,6 +174,21 @@ t.test('tunnels are counted and logged with service, duration and bytes', async 
   t.equal(router.tunnels.registry.size, 0)
 })
 
+t.test('an open tunnel\'s bytes are counted before it closes, frame for frame', async (t) => {
+  const dir = makeTempDir(t)
+  await startWsBackend(t, join(dir, 'svc', 'ws.sock'))
+  const { port, router } = await startTestRouter(t, { socketDir: dir })
+  const ws = await openClient(`ws://127.0.0.1:${port}/svc/ws/`)
+  ws.send('y'.repeat(1000))
+  await nextMessage(ws)
+  const stats = router.tunnels.stats.snapshot()
+  // RFC 6455 §5.2: 2 + 2 length bytes, plus a 4-byte mask from the client only.
+  t.equal(stats.bytesClientToBackend, 1008, 'the masked client frame')
+  t.equal(stats.bytesBackendToClient, 1004, 'the unmasked echo')
+  ws.close(1000)
+  await once(ws, 'close')
+})
+
 t.test('the demo service\'s /ws echo works through the router', async (t) => {
   const dir = makeTempDir(t)
   const demo = await startDemoService(join(dir, 'demo', 'ui.sock'))

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { TunnelStats } from './tunnel-stats.js'
+import type { TunnelMeter, TunnelStats } from './tunnel-stats.js'
 
 export interface SpliceInput {
   readonly client: Duplex
@@ -21,6 +21,15 @@ export interface TunnelResult {
   readonly bytesBackendToClient: number
   /** Why it ended: `end` when both sides closed cleanly. */
   readonly reason: 'end' | 'error' | 'idle'
+}
+
+/**
+ * Bytes a socket has read and handed on: its byte counter, less what still
+ * waits unread in its stream buffer (a paused socket keeps reading into it).
+ */
+function bytesTaken (socket: Duplex): number {
+  const read = (socket as Partial<Socket>).bytesRead ?? 0
+  return read - socket.readableLength
 }
 
 /**
@@ -53,24 +62,21 @@ function followClose (closed: Duplex, other: Duplex, onError: () => void): void 
  */
 export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
   const { client, backend, stats } = input
-  let up = 0
-  let down = 0
   let reason: TunnelResult['reason'] = 'end'
 
   client.write(input.responseHead)
-  if (input.backendRest.length > 0) {
-    client.write(input.backendRest)
-    down += input.backendRest.length
-    stats.bytesBackendToClient += input.backendRest.length
-  }
-  if (input.clientRest.length > 0) {
-    backend.write(input.clientRest)
-    up += input.clientRest.length
-    stats.bytesClientToBackend += input.clientRest.length
-  }
+  if (input.backendRest.length > 0) client.write(input.backendRest)
+  if (input.clientRest.length > 0) backend.write(input.clientRest)
 
-  client.on('data', (chunk: Buffer) => { up += chunk.length; stats.bytesClientToBackend += chunk.length })
-  backend.on('data', (chunk: Buffer) => { down += chunk.length; stats.bytesBackendToClient += chunk.length })
+  // Bytes are counted from the sockets' own counters: what each side has
+  // read from here on, plus what was already read with the heads.
+  const clientStart = bytesTaken(client)
+  const backendStart = bytesTaken(backend)
+  const meter: TunnelMeter = {
+    clientToBackend: () => input.clientRest.length + bytesTaken(client) - clientStart,
+    backendToClient: () => input.backendRest.length + bytesTaken(backend) - backendStart
+  }
+  stats.track(meter)
   client.pipe(backend)
   backend.pipe(client)
 
@@ -94,7 +100,9 @@ export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
   return new Promise((resolve) => {
     let open = 2
     const closed = (): void => {
-      if (--open === 0) resolve({ bytesClientToBackend: up, bytesBackendToClient: down, reason })
+      if (--open > 0) return
+      const final = stats.close(meter)
+      resolve({ bytesClientToBackend: final.clientToBackend, bytesBackendToClient: final.backendToClient, reason })
     }
     client.once('close', closed)
     backend.once('close', closed)
