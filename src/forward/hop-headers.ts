@@ -30,8 +30,8 @@ function joinValue (value: HeaderValue): string {
 /** Lower-cased header names listed in `Connection` (RFC 9110 §7.6.1). */
 export function connectionListedHeaders (headers: IncomingHttpHeaders | HeaderMap): readonly string[] {
   const connection = headers.connection
-  // The usual values name nothing beyond the fixed hop-by-hop list.
-  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return NONE
+  // The usual value names nothing beyond the fixed hop-by-hop list.
+  if (connection === undefined || connection === 'keep-alive') return NONE
   const names: string[] = []
   for (const token of joinValue(connection).split(',')) {
     const name = token.trim().toLowerCase()

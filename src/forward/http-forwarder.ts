@@ -50,8 +50,11 @@ function retryDelay ({ err, req, attempt }: { err: Error | null, req: { method: 
  * an AbortController per request (an EventTarget, 4% of the router's CPU
  * under load in issue #5's profile).
  */
-function abortUpstreamIfUnfinished (this: ServerResponse): void {
-  if (!this.writableFinished) this.emit('abort')
+function abortUpstreamIfUnfinished (this: ServerResponse & { aborted?: boolean }): void {
+  if (this.writableFinished) return
+  // undici reads `aborted` when a request starts: a retry after this point must not go out.
+  this.aborted = true
+  this.emit('abort')
 }
 
 function upstreamHeaders (request: FastifyRequest): HeaderMap {

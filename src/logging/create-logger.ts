@@ -28,7 +28,9 @@ export function createLogger (level: LogLevel, destination: NodeJS.WritableStrea
  * head` hung on SIGTERM. When the reader of a pipe goes away, writes fail
  * with EPIPE and logging simply stops.
  */
-let stdout: pino.DestinationStream | null = null
+type FlushableDestination = pino.DestinationStream & { flush (cb?: (err?: Error) => void): void }
+
+let stdout: FlushableDestination | null = null
 
 /** Bytes after which buffered lines are written at once. */
 const FLUSH_BYTES = 4096
@@ -51,7 +53,9 @@ function stdoutDestination (): pino.DestinationStream {
   })
   // Lines still waiting (the shutdown lines, a crash's last words) are written on the way out.
   process.on('exit', flush)
-  stdout = {
+  const destination: FlushableDestination = {
+    // For pino's logger.flush(cb).
+    flush: (cb) => { flush(); cb?.() },
     write: (line: string) => {
       if (broken) return
       dest.write(line)
@@ -60,5 +64,6 @@ function stdoutDestination (): pino.DestinationStream {
       setTimeout(flush, FLUSH_AFTER_MS).unref()
     }
   }
-  return stdout
+  stdout = destination
+  return destination
 }
