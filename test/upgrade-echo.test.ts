@@ -7,7 +7,8 @@ import { WebSocket } from 'ws'
 import { startDemoService } from '../src/demo/demo-service.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { startTestRouter } from './helpers/router.js'
-import { handshakeHead, nextMessage, openClient, startWsBackend, withTimeout } from './helpers/ws-backend.js'
+import { expectedAccept } from '../src/upgrade/check-upgrade-response.js'
+import { handshakeHead, nextMessage, openClient, startRawBackend, startWsBackend, withTimeout } from './helpers/ws-backend.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -187,6 +188,41 @@ t.test('an open tunnel\'s bytes are counted before it closes, frame for frame', 
   t.equal(stats.bytesBackendToClient, 1004, 'the unmasked echo')
   ws.close(1000)
   await once(ws, 'close')
+})
+
+t.test('bytes that arrive together with either head are counted as tunnel bytes', async (t) => {
+  const dir = makeTempDir(t)
+  const key = 'dGhlIHNhbXBsZSBub25jZQ=='
+  const serverFrame = Buffer.from([0x81, 0x05, ...Buffer.from('hello')])
+  const backend = await startRawBackend(t, join(dir, 'svc', 'ws.sock'), () => Buffer.concat([
+    Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${expectedAccept(key)}\r\n\r\n`),
+    serverFrame
+  ]))
+  const { port, router, waitForLog } = await startTestRouter(t, { socketDir: dir })
+  const client = connect(port, '127.0.0.1')
+  t.teardown(() => client.destroy())
+  await once(client, 'connect')
+  // A masked 5-byte text frame sent right behind the request head, before any 101 (RFC 6455 §5.3).
+  const mask = [1, 2, 3, 4]
+  const clientFrame = Buffer.from([0x81, 0x85, ...mask, ...Buffer.from('world').map((b, i) => b ^ (mask[i % 4] as number))])
+  client.write(Buffer.concat([Buffer.from(handshakeHead('/svc/ws/', port, {}, key)), clientFrame]))
+  let received = Buffer.alloc(0)
+  await withTimeout(new Promise<void>((resolve) => {
+    client.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk])
+      if (received.subarray(received.indexOf('\r\n\r\n') + 4).equals(serverFrame)) resolve()
+    })
+  }), 10_000, 'the 101 and the frame behind it')
+  const conn = backend.connections[0]
+  if (conn === undefined) throw new Error('the backend saw no connection')
+  await withTimeout((async () => { while (!conn.received.endsWith(clientFrame.toString('latin1'))) await once(conn.socket, 'data') })(), 10_000, 'the client frame at the backend')
+  const open = router.tunnels.stats.snapshot()
+  t.equal(open.bytesClientToBackend, clientFrame.length, 'the client frame held back until the 101')
+  t.equal(open.bytesBackendToClient, serverFrame.length, 'the frame that came with the 101')
+  client.destroy()
+  const line = await waitForLog((l) => l.msg === 'websocket tunnel closed')
+  t.equal(line.bytesIn, clientFrame.length)
+  t.equal(line.bytesOut, serverFrame.length)
 })
 
 t.test('the demo service\'s /ws echo works through the router', async (t) => {

@@ -33,6 +33,34 @@ function bytesTaken (socket: Duplex): number {
 }
 
 /**
+ * A tunnel's payload bytes from the sockets' own counters: what each side
+ * has read since the splice, plus what was already read with the heads. It
+ * holds plain numbers, not the heads' buffers, since a tunnel may stay open
+ * for days (issue #5: RSS per idle tunnel).
+ */
+class SocketMeter implements TunnelMeter {
+  readonly #client: Duplex
+  readonly #backend: Duplex
+  readonly #clientStart: number
+  readonly #backendStart: number
+
+  constructor (client: Duplex, backend: Duplex, clientEarly: number, backendEarly: number) {
+    this.#client = client
+    this.#backend = backend
+    this.#clientStart = bytesTaken(client) - clientEarly
+    this.#backendStart = bytesTaken(backend) - backendEarly
+  }
+
+  clientToBackend (): number {
+    return bytesTaken(this.#client) - this.#clientStart
+  }
+
+  backendToClient (): number {
+    return bytesTaken(this.#backend) - this.#backendStart
+  }
+}
+
+/**
  * When `closed` closes, decides the other side's fate. An error, or a close
  * without a clean end, destroys it at once (destroy(), never just end():
  * node-http-proxy leaked descriptors that way, its issues #559 and #1510). A
@@ -68,14 +96,7 @@ export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
   if (input.backendRest.length > 0) client.write(input.backendRest)
   if (input.clientRest.length > 0) backend.write(input.clientRest)
 
-  // Bytes are counted from the sockets' own counters: what each side has
-  // read from here on, plus what was already read with the heads.
-  const clientStart = bytesTaken(client)
-  const backendStart = bytesTaken(backend)
-  const meter: TunnelMeter = {
-    clientToBackend: () => input.clientRest.length + bytesTaken(client) - clientStart,
-    backendToClient: () => input.backendRest.length + bytesTaken(backend) - backendStart
-  }
+  const meter = new SocketMeter(client, backend, input.clientRest.length, input.backendRest.length)
   stats.track(meter)
   client.pipe(backend)
   backend.pipe(client)

@@ -8,7 +8,7 @@ import { classifyUpstreamError, GatewayError, innermostCode } from '../forward/g
 import { matchRoute, type RouteMatch } from '../routing/match-route.js'
 import { adoptAbsoluteFormAuthority, parseRequestTarget } from '../routing/parse-request-target.js'
 import type { RouteStore } from '../routing/route-store.js'
-import type { Upstream } from '../routing/route-types.js'
+import type { Route, Upstream } from '../routing/route-types.js'
 import { routeLogFields } from '../logging/route-log-fields.js'
 import type { UpgradeListener } from '../server.js'
 import { buildUpstreamHead } from './build-upstream-head.js'
@@ -108,6 +108,16 @@ function connectBackend (backend: Socket, timeoutMs: number, service: string, se
  */
 export function createUpgradeHandler (deps: UpgradeDeps): UpgradeListener {
   const log = deps.logger
+  // One child logger per route, not per tunnel: each would live as long as its tunnel.
+  const routeLogs = new WeakMap<Route, Logger>()
+  const logFor = (route: Route): Logger => {
+    let child = routeLogs.get(route)
+    if (child === undefined) {
+      child = log.child(routeLogFields(route))
+      routeLogs.set(route, child)
+    }
+    return child
+  }
   return (req, client, head) => {
     client.on('error', (err: NodeJS.ErrnoException) => log.debug({ err: { code: err.code } }, 'websocket client socket error'))
     client.pause()
@@ -124,7 +134,7 @@ export function createUpgradeHandler (deps: UpgradeDeps): UpgradeListener {
       refuseUpgrade(client, failure)
       return
     }
-    void tunnel(req, client, head, accepted, deps)
+    void tunnel(req, client, head, accepted, deps, logFor(accepted.match.route))
   }
 }
 
@@ -151,10 +161,9 @@ function openTunnel (input: SpliceInput, log: Logger, url: string | undefined, s
   })
 }
 
-async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer, accepted: Accepted, deps: UpgradeDeps): Promise<void> {
+async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer, accepted: Accepted, deps: UpgradeDeps, log: Logger): Promise<void> {
   const { handshake, match, entry } = accepted
   const { route } = match
-  const log = deps.logger.child(routeLogFields(route))
   const { timeouts } = route.options
   const backend = openBackend(route.upstream)
   backend.on('error', (err: NodeJS.ErrnoException) => log.debug({ err: { code: err.code } }, 'websocket backend socket error'))
