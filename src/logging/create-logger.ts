@@ -18,8 +18,8 @@ export function createLogger (level: LogLevel, destination: NodeJS.WritableStrea
 
 /**
  * fd 1 through sonic-boom, in batches: the access log writes a line per
- * request, and a write syscall per line was 11% of the router's CPU under
- * load (issue #5). Lines collect in sonic-boom's buffer and go out in one
+ * request, and one write(2) per line was a syscall on every request (issue
+ * #5; see docs/benchmarks.md for the profile). Lines collect in sonic-boom's buffer and go out in one
  * synchronous write once FLUSH_BYTES have gathered or FLUSH_AFTER_MS after
  * the first of them, as nginx's `access_log ... buffer= flush=` does; a
  * quiet router's line still shows up at once to a person watching. Writes
@@ -41,9 +41,11 @@ function stdoutDestination (): pino.DestinationStream {
   if (stdout !== null) return stdout
   const dest = pino.destination({ fd: 1, sync: true, minLength: FLUSH_BYTES })
   let broken = false
-  let scheduled = false
+  // The pending flush, if any: an early flush (exit, logger.flush) cancels it rather than leaving a second one to run.
+  let timer: NodeJS.Timeout | null = null
   const flush = (): void => {
-    scheduled = false
+    if (timer !== null) clearTimeout(timer)
+    timer = null
     if (!broken) dest.flush()
   }
   dest.on('error', (err: NodeJS.ErrnoException) => {
@@ -59,9 +61,7 @@ function stdoutDestination (): pino.DestinationStream {
     write: (line: string) => {
       if (broken) return
       dest.write(line)
-      if (scheduled) return
-      scheduled = true
-      setTimeout(flush, FLUSH_AFTER_MS).unref()
+      if (timer === null) timer = setTimeout(flush, FLUSH_AFTER_MS).unref()
     }
   }
   stdout = destination
