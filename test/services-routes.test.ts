@@ -4,10 +4,12 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { WebSocketServer } from 'ws'
+import type { RunningRouter } from '../src/start-router.js'
 import { startBackend, type Handler } from './helpers/backend.js'
 import { httpGet } from './helpers/http-client.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { startTestRouter, waitForTable } from './helpers/router.js'
+import { DEADLINE_MS, onceWithin } from './helpers/wait-for.js'
 import { writeRouteFile } from './helpers/services-dir.js'
 import { nextMessage, openClient, startWsBackend } from './helpers/ws-backend.js'
 
@@ -49,21 +51,18 @@ const echo: Handler = (req, res) => {
 }
 
 t.test('socket: a socket outside the socket directory', async (t) => {
-  const { root, url } = await setup(t, 'routes:\n  - prefix: /legacy\n    socket: $ROOT/elsewhere/app.sock\n')
+  const { root, url, router } = await setup(t, 'routes:\n  - prefix: /legacy\n    socket: $ROOT/elsewhere/app.sock\n')
   const backend = await startBackend(t, join(root, 'elsewhere', 'app.sock'), echo)
-  const res = await waitForStatus(`${url}/legacy/x?q=1`, 200)
+  await routeUp(router, 'legacy')
+  const res = await httpGet(`${url}/legacy/x?q=1`)
+  t.equal(res.status, 200)
   t.equal((JSON.parse(res.text) as Echo).url, '/x?q=1')
   t.ok(backend.seen.length >= 1)
 })
 
-/** A down route comes up by itself: poll the public behaviour with a deadline. */
-async function waitForStatus (target: string, status: number, timeoutMs = 2000): Promise<Awaited<ReturnType<typeof httpGet>>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const res = await httpGet(target)
-    if (res.status === status || Date.now() > deadline) return res
-    await new Promise((resolve) => setImmediate(resolve))
-  }
+/** A file route whose socket starts after the router is down until discovery sees the socket. */
+function routeUp (router: RunningRouter, key: string): Promise<unknown> {
+  return waitForTable(router, (table) => table.byKey.get(key)?.status === 'up', DEADLINE_MS, `the route ${key} to come up`)
 }
 
 t.test('a file route whose socket does not exist yet is 503 until it appears', async (t) => {
@@ -72,7 +71,7 @@ t.test('a file route whose socket does not exist yet is 503 until it appears', a
   t.equal(down.status, 503)
   t.equal(down.headers['retry-after'], '1')
   t.same(JSON.parse(down.text), { error: 'service_unavailable', message: 'The service is known but not running.', service: 'later' })
-  const up = waitForTable(router, (table) => table.byKey.get('later')?.status === 'up', 2000, 'the route to come up')
+  const up = waitForTable(router, (table) => table.byKey.get('later')?.status === 'up', DEADLINE_MS, 'the route to come up')
   await startBackend(t, join(socketDir, 'later', 'api.sock'), echo)
   await up
   t.equal((await httpGet(`${url}/later/x`)).status, 200)
@@ -92,7 +91,7 @@ t.test('url: a TCP backend, with a base path, refused means 502', async (t) => {
 })
 
 t.test('rewrite and stripPrefix', async (t) => {
-  const { socketDir, url } = await setup(t, [
+  const { socketDir, url, router } = await setup(t, [
     'routes:',
     '  - prefix: /api',
     '    socket: svc/api.sock',
@@ -102,7 +101,8 @@ t.test('rewrite and stripPrefix', async (t) => {
     '    stripPrefix: false'
   ].join('\n'))
   await startBackend(t, join(socketDir, 'svc', 'api.sock'), echo)
-  const rewritten = JSON.parse((await waitForStatus(`${url}/api/users?id=7`, 200)).text) as Echo
+  await routeUp(router, 'api')
+  const rewritten = JSON.parse((await httpGet(`${url}/api/users?id=7`)).text) as Echo
   t.equal(rewritten.url, '/v2/users?id=7')
   t.equal(rewritten.headers['x-forwarded-prefix'], '/api')
   t.equal((JSON.parse((await httpGet(`${url}/api`)).text) as Echo).url, '/v2/')
@@ -112,7 +112,7 @@ t.test('rewrite and stripPrefix', async (t) => {
 })
 
 t.test('requestHeaders and responseHeaders: set and remove both ways', async (t) => {
-  const { socketDir, url } = await setup(t, [
+  const { socketDir, url, router } = await setup(t, [
     'routes:',
     '  - prefix: /h',
     '    socket: svc/h.sock',
@@ -128,7 +128,8 @@ t.test('requestHeaders and responseHeaders: set and remove both ways', async (t)
     res.setHeader('x-frame-options', 'DENY')
     echo(req, res)
   })
-  const res = await waitForStatus(`${url}/h/`, 200)
+  await routeUp(router, 'h')
+  const res = await httpGet(`${url}/h/`)
   const seen = JSON.parse((await httpGet(`${url}/h/`, { headers: { cookie: 'a=1', 'x-drop': '1', 'x-keep': '1' } })).text) as Echo
   t.equal(seen.headers['x-added'], 'yes')
   t.equal(seen.headers['x-forwarded-proto'], 'https', 'rules run after X-Forwarded-*')
@@ -191,22 +192,23 @@ t.test('maxTunnels limits one route; tunnelIdle closes quiet tunnels', async (t)
   await startWsBackend(t, join(root, 's', 'svc', 'ws.sock'))
   const servicesDir = join(root, 'd')
   writeRouteFile(servicesDir, 'r.yaml', 'routes:\n  - prefix: /one\n    socket: svc/ws.sock\n    maxTunnels: 1\n  - prefix: /idle\n    socket: svc/ws.sock\n    timeouts:\n      tunnelIdle: 200ms\n')
-  const { port } = await startTestRouter(t, { socketDir: join(root, 's'), servicesDir })
+  const { port, waitForLog } = await startTestRouter(t, { socketDir: join(root, 's'), servicesDir })
   const first = await openClient(`ws://127.0.0.1:${port}/one/`)
   t.equal(await refusedStatus(openClient(`ws://127.0.0.1:${port}/one/`)), 503)
   const other = await openClient(`ws://127.0.0.1:${port}/svc/ws/`)
   other.close()
   first.close()
   const idle = await openClient(`ws://127.0.0.1:${port}/idle/`)
-  const started = Date.now()
-  await new Promise<void>((resolve) => idle.once('close', () => resolve()))
-  t.ok(Date.now() - started >= 150, 'closed by the idle timeout')
+  await onceWithin(idle, 'close', 'the quiet tunnel to close')
+  const line = await waitForLog((l) => l.msg === 'websocket tunnel closed' && l.url === '/idle/')
+  t.equal(line.reason, 'idle', 'closed by the route\'s idle timeout')
 })
 
 t.test('timeouts.upstream gives 504 on this route only', async (t) => {
-  const { socketDir, url } = await setup(t, 'routes:\n  - prefix: /slow\n    socket: svc/slow.sock\n    timeouts:\n      upstream: 200ms\n')
+  const { socketDir, url, router } = await setup(t, 'routes:\n  - prefix: /slow\n    socket: svc/slow.sock\n    timeouts:\n      upstream: 200ms\n')
   await startBackend(t, join(socketDir, 'svc', 'slow.sock'), () => {})
-  const res = await waitForStatus(`${url}/slow/`, 504)
+  await routeUp(router, 'slow')
+  const res = await httpGet(`${url}/slow/`)
   t.equal(res.status, 504)
 })
 
@@ -216,14 +218,14 @@ t.test('rewriteLocation moves absolute-path redirects under the prefix', async (
     res.writeHead(302, { location: to.replace('$SELF', `http://127.0.0.1:${(req.socket.localPort ?? 0)}`) })
     res.end()
   })
-  const { socketDir, url } = await setup(t, `routes:\n  - prefix: /app\n    socket: svc/app.sock\n  - prefix: /raw\n    socket: svc/app.sock\n    rewriteLocation: false\n  - prefix: /remote\n    url: http://127.0.0.1:${tcp.port}/base\n`)
+  const { socketDir, url, router } = await setup(t, `routes:\n  - prefix: /app\n    socket: svc/app.sock\n  - prefix: /raw\n    socket: svc/app.sock\n    rewriteLocation: false\n  - prefix: /remote\n    url: http://127.0.0.1:${tcp.port}/base\n`)
   await startBackend(t, join(socketDir, 'svc', 'app.sock'), (req, res) => {
     const to = new URL(req.url ?? '/', 'http://x').searchParams.get('to') ?? '/'
     res.writeHead(302, { location: to })
     res.end()
   })
   const location = async (path: string, to: string): Promise<string | undefined> => (await httpGet(`${url}${path}?to=${encodeURIComponent(to)}`)).headers.location
-  await waitForStatus(`${url}/app/`, 302)
+  await routeUp(router, 'app')
   t.equal(await location('/app/', '/login'), '/app/login')
   t.equal(await location('/app/', '/app/already'), '/app/already')
   t.equal(await location('/app/', 'relative'), 'relative')

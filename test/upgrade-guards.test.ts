@@ -84,7 +84,7 @@ t.test('--allowed-host lets a listed name in, and * lets any in', async (t) => {
 t.test('over the per-IP limit a handshake gets 503 with Retry-After; a freed slot is reusable', async (t) => {
   const dir = makeTempDir(t)
   const backend = await startWsBackend(t, join(dir, 'svc', 'ws.sock'))
-  const { port, router } = await startTestRouter(t, { socketDir: dir, maxTunnelsPerIp: 3 })
+  const { port, router, waitForLog } = await startTestRouter(t, { socketDir: dir, maxTunnelsPerIp: 3 })
   const open: WebSocket[] = []
   for (let i = 0; i < 3; i++) open.push(await openClient(`ws://127.0.0.1:${port}/svc/ws/`))
   t.teardown(() => open.forEach((ws) => ws.terminate()))
@@ -93,13 +93,10 @@ t.test('over the per-IP limit a handshake gets 503 with Retry-After; a freed slo
   t.match(raw, /\r\nRetry-After: \d+\r\n/)
   t.equal(bodyOf(raw).error, 'service_unavailable')
   t.equal(backend.seen.length, 3, 'the refused handshake never reached the backend')
-  const gone = new Promise((resolve) => open[0]?.once('close', resolve))
   open[0]?.close()
-  await gone
-  await new Promise<void>((resolve) => {
-    const check = (): void => { if (router.tunnels.registry.size < 3) resolve(); else setTimeout(check, 10) }
-    check()
-  })
+  // Logged once both of the tunnel's sockets have closed, which is when its slot is released.
+  await waitForLog((l) => l.msg === 'websocket tunnel closed')
+  t.equal(router.tunnels.registry.size, 2)
   open.push(await openClient(`ws://127.0.0.1:${port}/svc/ws/`))
   t.pass('a slot freed by a closed tunnel is used again')
 })

@@ -7,7 +7,8 @@ import t from 'tap'
 import type { WebSocket } from 'ws'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { startTestRouter } from './helpers/router.js'
-import { nextMessage, openClient, startWsBackend, withTimeout } from './helpers/ws-backend.js'
+import { DEADLINE_MS, withTimeout } from './helpers/wait-for.js'
+import { nextMessage, openClient, startWsBackend } from './helpers/ws-backend.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -29,12 +30,18 @@ function openFds (): number {
   return readdirSync('/proc/self/fd').length
 }
 
-function closed (ws: WebSocket, timeoutMs: number): Promise<number> {
+/** Resolves with the close code once `ws` has closed, its socket included. */
+function closed (ws: WebSocket, timeoutMs = DEADLINE_MS): Promise<number> {
   if (ws.readyState === ws.CLOSED) return Promise.resolve(0)
-  return withTimeout(once(ws, 'close').then(([code]) => code as number), timeoutMs, 'the client to see the close')
+  return withTimeout(once(ws, 'close').then(([code]) => code as number), timeoutMs, 'the WebSocket to close')
 }
 
-t.test('a backend killed mid-tunnel: the client sees the close in under a second', async (t) => {
+const tunnelClosed = (l: Record<string, unknown>): boolean => l.msg === 'websocket tunnel closed'
+
+// How fast a peer's death reaches the other side is a latency figure for the
+// bench; here the close must come at all, and within a generous deadline
+// (tunnels have no idle timeout by default, so nothing else would end them).
+t.test('a backend killed mid-tunnel: the client sees an abnormal close', async (t) => {
   const dir = makeTempDir(t)
   const socketPath = join(dir, 'svc', 'ws.sock')
   const backend = await spawnNode(t, `
@@ -50,12 +57,9 @@ t.test('a backend killed mid-tunnel: the client sees the close in under a second
   ws.on('error', () => {})
   ws.send('ping')
   t.equal((await nextMessage(ws)).data.toString(), 'ping', 'the tunnel works before the kill')
-  const started = performance.now()
   backend.kill('SIGKILL')
-  const code = await closed(ws, 1000)
-  t.ok(performance.now() - started < 1000, `client saw close ${code} after ${(performance.now() - started).toFixed(0)} ms`)
-  t.equal(code, 1006, 'an abnormal closure: no close frame came')
-  await waitForLog((l) => l.msg === 'websocket tunnel closed')
+  t.equal(await closed(ws), 1006, 'an abnormal closure: no close frame came')
+  await waitForLog(tunnelClosed)
   t.equal(router.tunnels.registry.size, 0)
 })
 
@@ -69,39 +73,43 @@ t.test('a client killed mid-tunnel: the backend sees the connection go', async (
     ws.on('message', () => process.stdout.write('up'))
     ws.on('open', () => ws.send('hi'))`)
   const ws = await serverSide
-  const backendClosed = once(ws, 'close')
-  const started = performance.now()
   client.kill('SIGKILL')
-  const [code] = await withTimeout(backendClosed, 2000, 'the backend to see the close') as [number]
-  t.equal(code, 1006)
-  t.ok(performance.now() - started < 1000, `backend saw it after ${(performance.now() - started).toFixed(0)} ms`)
-  await waitForLog((l) => l.msg === 'websocket tunnel closed')
+  t.equal(await closed(ws), 1006)
+  await waitForLog(tunnelClosed)
   t.equal(router.tunnels.registry.size, 0)
 })
 
 t.test('no descriptors are left once tunnels end from either side', async (t) => {
   const dir = makeTempDir(t)
   const backend = await startWsBackend(t, join(dir, 'svc', 'ws.sock'))
-  const { port, router } = await startTestRouter(t, { socketDir: dir })
+  const { port, router, waitForLogs } = await startTestRouter(t, { socketDir: dir })
   // One tunnel first, so lazily opened descriptors (epoll, DNS, crypto) exist before the baseline.
+  const warmServerSide = backend.nextConnection()
   const warm = await openClient(`ws://127.0.0.1:${port}/svc/ws/`)
+  const warmServerClosed = closed(await warmServerSide)
   warm.close()
-  await closed(warm, 2000)
-  await waitFor(() => router.tunnels.registry.size === 0 && backend.clients.size === 0, 'the warm-up tunnel to close')
+  await closed(warm)
+  await warmServerClosed
+  // Logged once both of the router's sockets have closed, which is when their descriptors are gone.
+  await waitForLogs(tunnelClosed, 1)
   const before = openFds()
 
   const clients: WebSocket[] = []
   for (let i = 0; i < 20; i++) clients.push(await openClient(`ws://127.0.0.1:${port}/svc/ws/`))
   t.equal(router.tunnels.registry.size, 20)
   t.ok(openFds() >= before + 60, 'each tunnel holds four descriptors in this process: client, router x2, backend')
+  const serverSide = [...backend.clients]
+  t.equal(serverSide.length, 20)
+  const allClosed = Promise.all([...clients, ...serverSide].map((ws) => closed(ws)))
   // Half end by the client (clean close, then abrupt), half by the backend.
   clients.slice(0, 5).forEach((ws) => ws.close(1000))
   clients.slice(5, 10).forEach((ws) => ws.terminate())
-  const serverSide = [...backend.clients]
   serverSide.slice(10).forEach((ws) => ws.close(1001))
-  await Promise.all(clients.slice(10).map((ws) => closed(ws, 5000)))
+  await Promise.all(clients.slice(10).map((ws) => closed(ws)))
   for (const ws of backend.clients) ws.terminate()
-  await waitFor(() => router.tunnels.registry.size === 0 && openFds() <= before, 'every descriptor to be released')
+  await allClosed
+  await waitForLogs(tunnelClosed, 21)
+  t.equal(router.tunnels.registry.size, 0)
   t.equal(openFds(), before, `back to ${before} open descriptors`)
   t.equal(router.tunnels.stats.active, 0)
 })
@@ -109,27 +117,18 @@ t.test('no descriptors are left once tunnels end from either side', async (t) =>
 t.test('with --tunnel-idle-timeout a quiet tunnel is closed and a busy one is not', async (t) => {
   const dir = makeTempDir(t)
   await startWsBackend(t, join(dir, 'svc', 'ws.sock'))
-  const { port, waitForLog } = await startTestRouter(t, { socketDir: dir, tunnelIdleTimeoutMs: 400 })
-  const quiet = await openClient(`ws://127.0.0.1:${port}/svc/ws/`)
+  // Traffic every 100 ms against a 1 s timeout: a busy tunnel stays busy even on a loaded machine.
+  const { port, waitForLogs } = await startTestRouter(t, { socketDir: dir, tunnelIdleTimeoutMs: 1000 })
   const busy = await openClient(`ws://127.0.0.1:${port}/svc/ws/`)
   t.teardown(() => busy.terminate())
-  const started = performance.now()
-  const quietClosed = closed(quiet, 3000)
   const keepBusy = setInterval(() => busy.send('tick'), 100)
   t.teardown(() => clearInterval(keepBusy))
-  await quietClosed
-  const ms = performance.now() - started
-  t.ok(ms >= 350 && ms < 2000, `quiet tunnel closed after ${ms.toFixed(0)} ms`)
+  // The busy tunnel's idle timer started first: once the quiet one's has fired, the busy one has lived through a whole timeout.
+  const quiet = await openClient(`ws://127.0.0.1:${port}/svc/ws/`)
+  t.equal(await closed(quiet), 1006, 'the quiet tunnel was cut')
+  const [line] = await waitForLogs(tunnelClosed, 1)
+  t.equal(line?.reason, 'idle', 'by the idle timeout')
   t.equal(busy.readyState, busy.OPEN, 'the busy tunnel is still open')
-  const line = await waitForLog((l) => l.msg === 'websocket tunnel closed')
-  t.equal(line.reason, 'idle')
+  busy.send('still there')
+  t.ok((await nextMessage(busy)).data.length > 0, 'and still echoes')
 })
-
-/** Re-checks `condition` on a short interval until it holds; fails after `timeoutMs`. */
-async function waitFor (condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}

@@ -13,6 +13,8 @@ export interface TestRouter {
   readonly logs: Record<string, unknown>[]
   /** Resolves with the first log line matching `predicate`, past or future. */
   waitForLog (predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
+  /** Resolves with the first `count` log lines matching `predicate`, past or future. */
+  waitForLogs (predicate: (line: Record<string, unknown>) => boolean, count: number, timeoutMs?: number): Promise<Record<string, unknown>[]>
 }
 
 interface Teardown { teardown (fn: () => unknown): void }
@@ -48,6 +50,22 @@ export async function startTestRouter (t: Teardown, options: TestRouterOptions):
       lines.on('line', onLine)
     })
   }
+  const waitForLogs = (predicate: (line: Record<string, unknown>) => boolean, count: number, timeoutMs = 10_000): Promise<Record<string, unknown>[]> => {
+    const found = logs.filter(predicate)
+    if (found.length >= count) return Promise.resolve(found.slice(0, count))
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { lines.off('line', onLine); reject(new Error(`${found.length} of ${count} matching log lines within ${timeoutMs} ms`)) }, timeoutMs)
+      const onLine = (line: Record<string, unknown>): void => {
+        if (!predicate(line)) return
+        found.push(line)
+        if (found.length < count) return
+        clearTimeout(timer)
+        lines.off('line', onLine)
+        resolve(found)
+      }
+      lines.on('line', onLine)
+    })
+  }
   const listen: ListenAddress[] = options.listen !== undefined ? [...options.listen] : [parseListenAddress('127.0.0.1:0')]
   const router = await startRouter({
     upstreamTimeoutMs: 60_000,
@@ -60,7 +78,7 @@ export async function startTestRouter (t: Teardown, options: TestRouterOptions):
   t.teardown(() => router.close())
   const first = router.listeners[0]?.address
   const port = first?.kind === 'tcp' ? first.port : 0
-  return { router, port, url: `http://127.0.0.1:${port}`, logs, waitForLog }
+  return { router, port, url: `http://127.0.0.1:${port}`, logs, waitForLog, waitForLogs }
 }
 
 /** Resolves once the route table satisfies `predicate`; rejects after `timeoutMs`. Event-driven, no polling. */

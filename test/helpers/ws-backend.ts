@@ -5,6 +5,10 @@ import { dirname } from 'node:path'
 import { once } from 'node:events'
 import { WebSocket, WebSocketServer, type ClientOptions, type ServerOptions } from 'ws'
 import { listenOnSocket } from './listen-socket.js'
+import { withTimeout } from './wait-for.js'
+
+// Kept here too for the tests that import it from this file.
+export { withTimeout }
 
 interface Teardown { teardown (fn: () => unknown): void }
 
@@ -126,14 +130,6 @@ export async function startRawBackend (t: Teardown, socketPath: string, answer: 
   }
   t.teardown(close)
   return { socketPath, server, connections, close }
-}
-
-export function withTimeout<T> (promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    promise,
-    new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs) })
-  ]).finally(() => clearTimeout(timer))
 }
 
 /** Opens a `ws` client and resolves once it is open; rejects with the handshake failure otherwise. */
