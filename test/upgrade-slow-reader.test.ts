@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
+import { httpGet } from './helpers/http-client.js'
 import { startCli } from './helpers/run-cli.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { handshakeHead, startWsBackend, withTimeout } from './helpers/ws-backend.js'
@@ -20,12 +21,16 @@ function rssOf (pid: number): number {
 t.test('a client that does not read: the backend is held back and the router\'s memory stays bounded', async (t) => {
   const dir = makeTempDir(t)
   let pushed = 0
+  /** Samples the router's RSS each time the backend got a frame out. */
+  let onPushed = (): void => {}
   await startWsBackend(t, join(dir, 'svc', 'ws.sock'), {
     onConnection: (ws) => {
       const chunk = Buffer.alloc(FRAME, 0x61)
       // One frame in flight at a time: the backend itself buffers almost nothing, so any growth would be the router's.
       const next = (err?: Error | null): void => {
-        if ((err !== undefined && err !== null) || pushed >= TOTAL) return
+        if (err !== undefined && err !== null) return
+        onPushed()
+        if (pushed >= TOTAL) return
         pushed += FRAME
         ws.send(chunk, { binary: true }, next)
       }
@@ -59,19 +64,23 @@ t.test('a client that does not read: the backend is held back and the router\'s 
   }), 10_000, 'the 101')
   const baseline = rssOf(pid)
   let peak = baseline
-  const sampler = setInterval(() => { peak = Math.max(peak, rssOf(pid)) }, 25)
-  t.teardown(() => clearInterval(sampler))
+  const sample = (): void => { peak = Math.max(peak, rssOf(pid)) }
+  onPushed = sample
 
-  // Wait (event-free, so by sampling) until the backend can push no further.
+  // The backend has stalled once the router has answered many requests in a
+  // row while the backend's pending frame stayed pending: each answer proves
+  // that the router's event loop went round and could have read more.
+  const probe = `http://127.0.0.1:${port}/_sockrouter/health`
   let last = -1
   let still = 0
   await withTimeout((async () => {
-    while (still < 10) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
+    while (still < 20) {
+      if ((await httpGet(probe)).status !== 200) throw new Error('the router stopped answering')
+      sample()
       still = pushed === last ? still + 1 : 0
       last = pushed
     }
-  })(), 15_000, 'the backend to stall')
+  })(), 30_000, 'the backend to stall')
   const stalledAt = pushed
   t.ok(stalledAt < 64 * MiB, `the backend stalled after ${(stalledAt / MiB).toFixed(0)} MiB of ${TOTAL / MiB} MiB`)
   const atStall = rssOf(pid)
@@ -84,8 +93,7 @@ t.test('a client that does not read: the backend is held back and the router\'s 
     })
     socket.resume()
   }), 40_000, 'all 200 MiB to arrive')
-  clearInterval(sampler)
-  peak = Math.max(peak, rssOf(pid))
+  sample()
   t.equal(received, WIRE_TOTAL, 'every byte arrived once the client read')
   const growth = peak - baseline
   t.comment(`router RSS: baseline ${(baseline / MiB).toFixed(1)} MiB, at stall ${(atStall / MiB).toFixed(1)} MiB, peak ${(peak / MiB).toFixed(1)} MiB, growth ${(growth / MiB).toFixed(1)} MiB`)
