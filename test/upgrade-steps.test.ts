@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import t from 'tap'
+import { requestHead, startRequestParser, type HeaderList } from './helpers/real-request.js'
 import { matchRoute, type RouteMatch } from '../src/routing/match-route.js'
 import { buildRouteTable, socketsOnly } from '../src/routing/build-route-table.js'
 import { parseRequestTarget } from '../src/routing/parse-request-target.js'
@@ -12,19 +13,33 @@ import { parseResponseHead } from '../src/upgrade/read-response-head.js'
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
 
-/** Just enough of an IncomingMessage for the pure steps. */
-/** `remoteAddress` null stands for a unix-listener client, which has none. */
-function fakeRequest (method: string, headers: Record<string, string | string[]>, remoteAddress: string | null = '127.0.0.1'): IncomingMessage {
-  const distinct = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]))
-  const joined = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]))
-  return { method, headers: joined, headersDistinct: distinct, socket: { remoteAddress: remoteAddress ?? undefined } } as unknown as IncomingMessage
+const parser = await startRequestParser(t)
+
+/**
+ * A real IncomingMessage, parsed by Node from the request's bytes, so that
+ * `headers`, `headersDistinct` and `rawHeaders` treat repeated headers
+ * exactly as they do for the router. `remoteAddress` null: a unix-listener
+ * client, which has none.
+ */
+function realRequest (method: string, headers: HeaderList, remoteAddress: '127.0.0.1' | null = '127.0.0.1'): Promise<IncomingMessage> {
+  return parser.parse(requestHead(method, '/', headers), remoteAddress === null ? 'unix' : 'tcp')
 }
 
 const HANDSHAKE = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': KEY, host: '127.0.0.1:9988' }
 
+t.test('the steps get requests as Node parses them: repeated headers joined, dropped or kept apart', async (t) => {
+  const req = await realRequest('GET', { host: ['a.example', 'b.example'], cookie: ['a=1', 'b=2'], 'x-a': ['1', '2'] })
+  t.equal(req.headers.host, 'a.example', 'a second Host is dropped from headers')
+  t.equal(req.headers.cookie, 'a=1; b=2', 'cookies are joined with "; "')
+  t.equal(req.headers['x-a'], '1, 2', 'other repeats are joined with ", "')
+  t.same(req.headersDistinct.host, ['a.example', 'b.example'], 'headersDistinct keeps both Host lines')
+  t.same(req.rawHeaders, ['host', 'a.example', 'host', 'b.example', 'cookie', 'a=1', 'cookie', 'b=2', 'x-a', '1', 'x-a', '2'])
+  t.equal((await realRequest('GET', { host: 'x' }, null)).socket.remoteAddress, undefined, 'a unix-listener client has no address')
+})
+
 t.test('checkHandshake accepts RFC 6455 §4.1 handshakes and nothing else', async (t) => {
-  t.same(checkHandshake(fakeRequest('GET', HANDSHAKE)), { key: KEY })
-  t.same(checkHandshake(fakeRequest('GET', { ...HANDSHAKE, upgrade: 'WebSocket', connection: 'keep-alive, upgrade' })), { key: KEY }, 'tokens are case-insensitive')
+  t.same(checkHandshake(await realRequest('GET', HANDSHAKE)), { key: KEY })
+  t.same(checkHandshake(await realRequest('GET', { ...HANDSHAKE, upgrade: 'WebSocket', connection: 'keep-alive, upgrade' })), { key: KEY }, 'tokens are case-insensitive')
   for (const [name, method, headers] of [
     ['h2c', 'GET', { ...HANDSHAKE, upgrade: 'h2c' }],
     ['POST', 'POST', HANDSHAKE],
@@ -34,7 +49,8 @@ t.test('checkHandshake accepts RFC 6455 §4.1 handshakes and nothing else', asyn
     ['a body', 'GET', { ...HANDSHAKE, 'content-length': '3' }],
     ['chunked', 'GET', { ...HANDSHAKE, 'transfer-encoding': 'chunked' }]
   ] as const) {
-    t.throws(() => checkHandshake(fakeRequest(method, headers)), { code: 'bad_request', status: 400 }, name)
+    const req = await realRequest(method, headers)
+    t.throws(() => checkHandshake(req), { code: 'bad_request', status: 400 }, name)
   }
 })
 
@@ -42,7 +58,7 @@ t.test('buildUpstreamHead rewrites the path, strips hop-by-hop headers and adds 
   const { table } = buildRouteTable(socketsOnly({ dir: '/d', sockets: [{ service: 'svc', name: 'ws', path: '/d/svc/ws.sock', relativePath: 'svc/ws.sock', identity: '1' }] }))
   const match = matchRoute(table, parseRequestTarget('/svc/ws/feed?a=%20')) as RouteMatch
   t.equal(match.upstreamPath, '/feed?a=%20')
-  const head = buildUpstreamHead(fakeRequest('GET', { ...HANDSHAKE, connection: 'Upgrade, X-Secret', 'x-secret': '1', cookie: ['a=1', 'b=2'], 'keep-alive': '5' }), match)
+  const head = buildUpstreamHead(await realRequest('GET', { ...HANDSHAKE, connection: 'Upgrade, X-Secret', 'x-secret': '1', cookie: ['a=1', 'b=2'], 'keep-alive': '5' }), match)
   const lines = head.split('\r\n')
   t.equal(lines[0], 'GET /feed?a=%20 HTTP/1.1')
   t.ok(head.endsWith('\r\n\r\n'))
@@ -99,18 +115,18 @@ t.test('ChunkedDecoder decodes across chunk boundaries and refuses bad framing',
 
 t.test('OriginHostGuard: loopback, listen addresses and allow-lists', async (t) => {
   const guard = new OriginHostGuard({ listen: [{ kind: 'tcp', host: '192.0.2.7', port: 80 }], allowedHosts: ['router.lan:1234'], allowedOrigins: ['https://app.example'] })
-  const host = (h: string, remote: string | null = '127.0.0.1'): string | null => guard.checkHost(fakeRequest('GET', { host: h }, remote))?.code ?? null
-  t.equal(host('192.0.2.7'), null, 'the listen address')
-  t.equal(host('router.lan:9'), null, 'an allowed host, port ignored')
-  t.equal(host('localhost.'), null)
-  t.equal(host('127.1.2.3:80'), null)
-  t.equal(host('evil.example'), 'forbidden')
-  t.equal(host('evil.example', null), null, 'a unix-listener client is not checked')
-  const origin = (o: string, h = '127.0.0.1:9988'): string | null => guard.checkOrigin(fakeRequest('GET', { origin: o, host: h }))?.code ?? null
-  t.equal(origin('http://127.0.0.1:9988'), null, 'same host and port')
-  t.equal(origin('https://app.example'), null, 'allow-listed')
-  t.equal(origin('http://localhost:80', 'localhost'), null, 'default port normalised')
-  t.equal(origin('http://127.0.0.1:9989'), 'forbidden')
-  t.equal(origin('file://'), 'forbidden')
-  t.equal(guard.checkOrigin(fakeRequest('GET', { host: '127.0.0.1' })), null, 'no Origin: not a browser')
+  const host = async (h: string, remote: '127.0.0.1' | null = '127.0.0.1'): Promise<string | null> => guard.checkHost(await realRequest('GET', { host: h }, remote))?.code ?? null
+  t.equal(await host('192.0.2.7'), null, 'the listen address')
+  t.equal(await host('router.lan:9'), null, 'an allowed host, port ignored')
+  t.equal(await host('localhost.'), null)
+  t.equal(await host('127.1.2.3:80'), null)
+  t.equal(await host('evil.example'), 'forbidden')
+  t.equal(await host('evil.example', null), null, 'a unix-listener client is not checked')
+  const origin = async (o: string, h = '127.0.0.1:9988'): Promise<string | null> => guard.checkOrigin(await realRequest('GET', { origin: o, host: h }))?.code ?? null
+  t.equal(await origin('http://127.0.0.1:9988'), null, 'same host and port')
+  t.equal(await origin('https://app.example'), null, 'allow-listed')
+  t.equal(await origin('http://localhost:80', 'localhost'), null, 'default port normalised')
+  t.equal(await origin('http://127.0.0.1:9989'), 'forbidden')
+  t.equal(await origin('file://'), 'forbidden')
+  t.equal(guard.checkOrigin(await realRequest('GET', { host: '127.0.0.1' })), null, 'no Origin: not a browser')
 })
