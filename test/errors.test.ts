@@ -10,12 +10,10 @@ t.test('a backend that sends no headers in time gives 504 with a JSON body', asy
   const dir = makeTempDir(t)
   const silent = await startBackend(t, join(dir, 'slow', 'ui.sock'), () => {})
   const { url } = await startTestRouter(t, { socketDir: dir, upstreamTimeoutMs: 200 })
-  const started = Date.now()
   const res = await httpGet(`${url}/slow/ui/`)
   t.equal(res.status, 504)
   t.same(JSON.parse(res.text), { error: 'gateway_timeout', message: 'The service did not answer in time.', service: 'slow' })
-  t.ok(Date.now() - started >= 190, 'waited for the upstream timeout')
-  t.equal(silent.seen.length, 1, 'a timed-out GET is not retried')
+  t.equal(silent.seen.length, 1, 'the request reached the backend, which never answered, and a timed-out GET is not retried')
 })
 
 t.test('a backend killed before sending headers gives 502', async (t) => {

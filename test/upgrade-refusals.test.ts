@@ -3,10 +3,11 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { expectedAccept } from '../src/upgrade/check-upgrade-response.js'
-import { rawExchange, statusOf } from './helpers/http-client.js'
+import { rawExchange, rawResponses, statusOf } from './helpers/http-client.js'
 import { makeStaleSocket } from './helpers/stale-socket.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { startTestRouter } from './helpers/router.js'
+import { DEADLINE_MS } from './helpers/wait-for.js'
 import { handshakeHead, startRawBackend, startWsBackend, withTimeout } from './helpers/ws-backend.js'
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
@@ -169,16 +170,14 @@ t.test('an unknown route gets a raw 404 with Content-Length and Connection: clos
   t.equal(JSON.parse(bodyOf(raw)).error, 'no_route')
 })
 
-t.test('a stale socket gives 502 fast, with no socket path in the answer', async (t) => {
+t.test('a stale socket gives 502, not a hang, with no socket path in the answer', async (t) => {
   const dir = makeTempDir(t)
   mkdirSync(join(dir, 'dead'))
   await makeStaleSocket(join(dir, 'dead', 'ws.sock'))
-  const { port } = await startTestRouter(t, { socketDir: dir })
-  const started = performance.now()
-  const raw = await rawExchange(port, handshakeHead('/dead/ws/', port))
-  const ms = performance.now() - started
+  // Timeouts far beyond the deadline: only the refused connect itself can produce the answer in time.
+  const { port } = await startTestRouter(t, { socketDir: dir, connectTimeoutMs: 10 * DEADLINE_MS, handshakeTimeoutMs: 10 * DEADLINE_MS })
+  const raw = await rawResponses(port, handshakeHead('/dead/ws/', port))
   t.equal(statusOf(raw), 502)
-  t.ok(ms < 1000, `answered in ${ms.toFixed(0)} ms`)
   t.notMatch(raw, /ECONN|\.sock|\/tmp/)
 })
 
@@ -186,17 +185,15 @@ t.test('a backend that never answers gives 504 after the handshake timeout', asy
   const dir = makeTempDir(t)
   const backend = await startRawBackend(t, join(dir, 'svc', 'ws.sock'), () => null)
   const { port } = await startTestRouter(t, { socketDir: dir, handshakeTimeoutMs: 300 })
-  const started = performance.now()
-  const raw = await rawExchange(port, handshakeHead('/svc/ws/', port), 5000)
-  const ms = performance.now() - started
+  const raw = await rawResponses(port, handshakeHead('/svc/ws/', port))
   t.equal(statusOf(raw), 504)
   t.equal(JSON.parse(bodyOf(raw)).error, 'gateway_timeout')
-  t.ok(ms >= 290 && ms < 2000, `answered after ${ms.toFixed(0)} ms`)
+  t.equal(backend.connections.length, 1, 'the handshake reached the backend, which never answered')
   await withTimeout(new Promise<void>((resolve) => {
     const sock = backend.connections[0]?.socket
     if (sock === undefined || sock.destroyed) resolve()
     else sock.once('close', () => resolve())
-  }), 2000, 'the backend connection to close')
+  }), DEADLINE_MS, 'the backend connection to close')
 })
 
 t.test('a backend that closes without answering gives 502', async (t) => {

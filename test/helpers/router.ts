@@ -4,6 +4,7 @@ import pino from 'pino'
 import { parseListenAddress, type ListenAddress } from '../../src/listen/listen-address.js'
 import { startRouter, type RouterOptions, type RunningRouter } from '../../src/start-router.js'
 import type { RouteTable } from '../../src/routing/route-types.js'
+import { DEADLINE_MS } from './wait-for.js'
 
 export interface TestRouter {
   readonly router: RunningRouter
@@ -36,7 +37,7 @@ export async function startTestRouter (t: Teardown, options: TestRouterOptions):
       done()
     }
   })
-  const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 5000): Promise<Record<string, unknown>> => {
+  const waitForLog = (predicate: (line: Record<string, unknown>) => boolean, timeoutMs = DEADLINE_MS): Promise<Record<string, unknown>> => {
     const found = logs.find(predicate)
     if (found !== undefined) return Promise.resolve(found)
     return new Promise((resolve, reject) => {
@@ -50,7 +51,7 @@ export async function startTestRouter (t: Teardown, options: TestRouterOptions):
       lines.on('line', onLine)
     })
   }
-  const waitForLogs = (predicate: (line: Record<string, unknown>) => boolean, count: number, timeoutMs = 10_000): Promise<Record<string, unknown>[]> => {
+  const waitForLogs = (predicate: (line: Record<string, unknown>) => boolean, count: number, timeoutMs = DEADLINE_MS): Promise<Record<string, unknown>[]> => {
     const found = logs.filter(predicate)
     if (found.length >= count) return Promise.resolve(found.slice(0, count))
     return new Promise((resolve, reject) => {

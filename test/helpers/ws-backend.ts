@@ -5,7 +5,7 @@ import { dirname } from 'node:path'
 import { once } from 'node:events'
 import { WebSocket, WebSocketServer, type ClientOptions, type ServerOptions } from 'ws'
 import { listenOnSocket } from './listen-socket.js'
-import { withTimeout } from './wait-for.js'
+import { DEADLINE_MS, withTimeout } from './wait-for.js'
 
 // Kept here too for the tests that import it from this file.
 export { withTimeout }
@@ -79,7 +79,7 @@ export async function startWsBackend (t: Teardown, socketPath: string, options: 
     wss,
     seen,
     clients: wss.clients,
-    nextConnection: (timeoutMs = 5000) => withTimeout(once(wss, 'connection').then(([ws]) => ws as WebSocket), timeoutMs, 'backend connection'),
+    nextConnection: (timeoutMs = DEADLINE_MS) => withTimeout(once(wss, 'connection').then(([ws]) => ws as WebSocket), timeoutMs, 'backend connection'),
     close
   }
 }
@@ -146,7 +146,7 @@ export function openClient (url: string, protocols?: string | string[], options:
 }
 
 /** Resolves with the next message on `ws`. */
-export function nextMessage (ws: WebSocket, timeoutMs = 10_000): Promise<{ data: Buffer, isBinary: boolean }> {
+export function nextMessage (ws: WebSocket, timeoutMs = DEADLINE_MS): Promise<{ data: Buffer, isBinary: boolean }> {
   return withTimeout(new Promise((resolve) => {
     ws.once('message', (data, isBinary) => resolve({ data: Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer), isBinary }))
   }), timeoutMs, 'WebSocket message')

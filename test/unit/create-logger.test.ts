@@ -1,10 +1,11 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
 import { createLogger } from '../../src/logging/create-logger.js'
+import { onceWithin } from '../helpers/wait-for.js'
 
 function sink (isTTY: boolean): Writable & { isTTY: boolean, text: () => string } {
   let text = ''
-  const stream = new Writable({ write (chunk: Buffer, _enc, done) { text += chunk.toString(); done() } })
+  const stream: Writable = new Writable({ write (chunk: Buffer, _enc, done) { text += chunk.toString(); stream.emit('written'); done() } })
   return Object.assign(stream, { isTTY, text: () => text })
 }
 
@@ -18,9 +19,10 @@ t.test('JSON lines with stable fields when not on a terminal', async (t) => {
 t.test('pretty, not JSON, on a terminal', async (t) => {
   const out = sink(true)
   const log = createLogger('info', out)
+  // pino-pretty is a transform stream: the line reaches the sink on a later write, so wait for that write.
+  const written = onceWithin(out, 'written', 'the pretty line')
   log.info({ service: 'svc' }, 'hello pretty')
-  log.flush()
-  await new Promise<void>((resolve) => setImmediate(resolve))
+  await written
   t.match(out.text(), /hello pretty/)
   t.throws(() => JSON.parse(out.text()), 'not a JSON line')
 })
