@@ -119,7 +119,7 @@ t.test('SIGHUP rescans services.d and the socket dir, picking up a change the wa
   t.equal(await cli.stop(), 0)
 })
 
-/** Points `link` at `target` in one rename, as `ln -sfn` does not (it unlinks first). */
+/** Points `link` at `target` atomically: a new link renamed over the old one, as a deploy tool swaps `current`. */
 function swapSymlink (link: string, target: string): void {
   const temp = `${link}.new`
   symlinkSync(target, temp)

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http'
 import t from 'tap'
-import { requestHead, startRequestParser, type HeaderList } from './helpers/real-request.js'
 import { matchRoute, type RouteMatch } from '../src/routing/match-route.js'
 import { buildRouteTable, socketsOnly } from '../src/routing/build-route-table.js'
 import { parseRequestTarget } from '../src/routing/parse-request-target.js'
@@ -10,6 +9,7 @@ import { expectedAccept, judgeUpgradeResponse } from '../src/upgrade/check-upgra
 import { ChunkedDecoder } from '../src/upgrade/chunked-decoder.js'
 import { OriginHostGuard } from '../src/upgrade/origin-host-guard.js'
 import { parseResponseHead } from '../src/upgrade/read-response-head.js'
+import { requestHead, startRequestParser, type HeaderList } from './helpers/real-request.js'
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ=='
 
