@@ -6,6 +6,7 @@ type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => vo
 
 const LATEST_RESPONSE = Symbol('sockrouter.latestResponse')
 const PARSE_FAILED = Symbol('sockrouter.parseFailed')
+const CONNECTION = Symbol('sockrouter.connection')
 
 type ConnectionSocket = Duplex & {
   [LATEST_RESPONSE]?: ServerResponse
@@ -13,6 +14,8 @@ type ConnectionSocket = Duplex & {
   /** Node's own: the response that currently owns the socket. */
   _httpMessage?: ServerResponse | null
 }
+
+type TrackedResponse = ServerResponse & { [CONNECTION]?: ConnectionSocket }
 
 /**
  * Runs a request only when its response owns the socket, that is once every
@@ -32,10 +35,20 @@ type ConnectionSocket = Duplex & {
  */
 function inTurn (start: RequestHandler): RequestHandler {
   return (req, res) => {
-    (req.socket as ConnectionSocket)[LATEST_RESPONSE] = res
+    const socket = req.socket as ConnectionSocket
+    socket[LATEST_RESPONSE] = res
+    ;(res as TrackedResponse)[CONNECTION] = socket
+    res.on('close', forgetResponse)
     if (res.socket !== null) start(req, res)
     else res.once('socket', () => start(req, res))
   }
+}
+
+/** An idle keep-alive connection must not hold its last request and response: Node frees them too (clearIncoming). */
+function forgetResponse (this: TrackedResponse): void {
+  // Held on the response: Node has detached req.socket and res.socket by now.
+  const socket = this[CONNECTION]
+  if (socket !== undefined && socket[LATEST_RESPONSE] === this) socket[LATEST_RESPONSE] = undefined
 }
 
 /** An unfinished response on this connection, or undefined. */
