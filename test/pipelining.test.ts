@@ -107,7 +107,8 @@ t.test('a parse error behind a slow response waits for it instead of cutting it 
   session.socket.write(get('/fz/b/slow') + 'GARBAGE\r\n\r\n')
   await release()
   const { responses } = splitResponses(await session.closed())
-  t.same(responses.map((r) => [r.status, r.body]), [[200, 'slow'], [400, responses[1]?.body]])
+  t.same(responses.map((r) => r.status), [200, 400])
+  t.equal(responses[0]?.body, 'slow', 'the slow response arrives whole, then the 400')
   t.equal((await waitForLog((l) => l.msg === 'request' && l.url === '/fz/b/slow')).status, 200)
 })
 
