@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
@@ -8,10 +8,12 @@ import { GatewayError } from './forward/gateway-errors.js'
 import { sendGatewayError } from './forward/error-response.js'
 import { registerHttpForwarder } from './forward/http-forwarder.js'
 import type { UpstreamPools } from './forward/upstream-pools.js'
+import { checkTransferCoding } from './forward/check-transfer-coding.js'
 import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
+import { answerClientError, createInOrderServer } from './listen/serve-in-order.js'
 import { registerAccessLog } from './logging/access-log.js'
 import { createChildLoggerFactory } from './logging/child-logger-factory.js'
-import { adoptAbsoluteFormAuthority } from './routing/parse-request-target.js'
+import { checkRequestHost } from './routing/request-host.js'
 import type { RouteStore } from './routing/route-store.js'
 
 export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
@@ -64,7 +66,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     const failure = clientErrorToGatewayError(err)
     deps.logger.debug({ err: { code: err.code }, status: failure?.status }, 'client error')
     if (failure === null || socket.destroyed) return
-    writeRawError(socket, failure)
+    answerClientError(socket, () => writeRawError(socket, failure))
   }
 
   const app = Fastify({
@@ -74,9 +76,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     childLoggerFactory: createChildLoggerFactory(),
     serverFactory: (httpHandler) => {
       handler = httpHandler
-      const server = configureServer(createServer(httpHandler))
-      if (deps.onUpgrade !== undefined) server.on('upgrade', deps.onUpgrade)
-      return server
+      return configureServer(createInOrderServer(httpHandler, deps.onUpgrade))
     },
     clientErrorHandler: onClientError,
     frameworkErrors: (error, request, reply) => {
@@ -103,8 +103,8 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   // One callback-style hook: each async hook costs a promise per request (issue #5).
   const checkHost = deps.checkHost ?? (() => null)
   app.addHook('onRequest', (request, _reply, done) => {
-    adoptAbsoluteFormAuthority(request.raw)
-    const failure = checkHost(request.raw)
+    const req = request.raw
+    const failure = checkRequestHost(req) ?? checkTransferCoding(req) ?? checkHost(req)
     if (failure === null) done()
     else done(failure)
   })
@@ -115,9 +115,8 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   return {
     app,
     createListenerServer () {
-      const server = configureServer(createServer(handler as RequestHandler))
+      const server = configureServer(createInOrderServer(handler as RequestHandler, deps.onUpgrade))
       server.on('clientError', onClientError)
-      if (deps.onUpgrade !== undefined) server.on('upgrade', deps.onUpgrade)
       return server
     }
   }

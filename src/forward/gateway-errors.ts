@@ -17,6 +17,7 @@ export type GatewayErrorCode =
   | 'gateway_timeout'
   | 'client_closed'
   | 'internal_error'
+  | 'not_implemented'
 
 const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   bad_request: 400,
@@ -28,6 +29,7 @@ const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   // nginx's non-standard 499: the client went away; only ever logged.
   client_closed: 499,
   internal_error: 500,
+  not_implemented: 501,
   bad_gateway: 502,
   service_unavailable: 503,
   gateway_timeout: 504
@@ -42,6 +44,7 @@ const DEFAULT_MESSAGE: Readonly<Record<GatewayErrorCode, string>> = {
   headers_too_large: 'The request headers are too large.',
   client_closed: 'The client closed the connection.',
   internal_error: 'The router failed to handle the request.',
+  not_implemented: 'The router cannot forward this request faithfully.',
   bad_gateway: 'The service refused the connection or went away.',
   service_unavailable: 'The service is known but not running.',
   gateway_timeout: 'The service did not answer in time.'

@@ -70,9 +70,10 @@ export function stripHopHeaders (headers: IncomingHttpHeaders | HeaderMap, alsoD
 }
 
 /**
- * Request-only extras. `Expect` was already answered by Node's server with a
- * 100 Continue (RFC 9110 §10.1.1 lets a proxy do that), and undici throws on
- * it, which would turn a plain curl upload of more than 1 MiB into a 500.
+ * Request-only extras. `Expect` was already answered with a 100 Continue
+ * in the request's turn (listen/serve-in-order.ts; RFC 9110 §10.1.1 lets a
+ * proxy do that), and undici throws on it, which would turn a plain curl
+ * upload of more than 1 MiB into a 500.
  */
 const REQUEST_ONLY_DROP: ReadonlySet<string> = new Set(['expect'])
 

@@ -1,6 +1,6 @@
 import { METHODS } from 'node:http'
 import replyFrom from '@fastify/reply-from'
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { FastifyReplyFromHooks } from '@fastify/reply-from'
 import type { RouteStore } from '../routing/route-store.js'
@@ -37,10 +37,25 @@ const IDEMPOTENT_RETRY = new Set(['GET', 'HEAD', 'OPTIONS'])
  * hides that race. Everything else, including a backend 503, reaches the
  * client once: reply-from's default would retry a GET that got 503 ten times.
  */
-function retryDelay ({ err, req, attempt }: { err: Error | null, req: { method: string, body?: unknown }, attempt: number }): number | null {
+function retryDelay ({ err, req, attempt }: { err: Error | null, req: { method: string, headers?: object }, attempt: number }): number | null {
   const code = (err as { code?: string } | null)?.code
-  if (attempt === 0 && code === 'UND_ERR_SOCKET' && IDEMPOTENT_RETRY.has(req.method) && !req.body) return 1
+  if (attempt === 0 && code === 'UND_ERR_SOCKET' && IDEMPOTENT_RETRY.has(req.method) && !sendsBody(req.headers)) return 1
   return null
+}
+
+/** True if the upstream request streams the client's body (see upstreamHeaders), which a retry cannot send again. */
+function sendsBody (headers: object | undefined): boolean {
+  return (headers as Record<symbol, UpstreamRequest | undefined> | undefined)?.[UPSTREAM_REQUEST]?.body !== undefined
+}
+
+/**
+ * RFC 9112 §6.3: a request has a body if and only if it has Transfer-Encoding
+ * or a Content-Length; its method does not matter, so GET and HEAD bodies go
+ * to the backend too (issue #10, "Bytes changed").
+ */
+function hasBody (req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 /**
@@ -64,7 +79,8 @@ function upstreamHeaders (request: FastifyRequest): HeaderMap {
     origin: match.route.upstream.origin,
     path: match.upstreamPath,
     signal: request.clientResponse,
-    headersTimeoutMs: match.route.options.timeouts.upstreamMs
+    headersTimeoutMs: match.route.options.timeouts.upstreamMs,
+    body: hasBody(request.raw) ? request.raw : undefined
   }
   ;(headers as Record<symbol, unknown>)[UPSTREAM_REQUEST] = upstream
   return headers
@@ -119,13 +135,13 @@ export async function registerHttpForwarder (app: FastifyInstance, deps: HttpFor
     disableRequestLogging: true
   })
 
-  // Bodies pass through as the raw stream: no size limit, no JSON re-parse.
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload))
-
+  // Fastify never reads a body: every method is registered without one, so
+  // no content-type parser runs and no Content-Type, however odd, is refused
+  // (issue #10: `a`, empty or `;;;` got 400). The body goes to the backend as
+  // the raw request stream (upstreamHeaders), unread and unlimited; reply-from
+  // would drop it on GET and HEAD.
   for (const method of METHODS) {
-    if (method === 'CONNECT' || app.supportedMethods.includes(method)) continue
-    app.addHttpMethod(method, { hasBody: true })
+    if (method !== 'CONNECT') app.addHttpMethod(method, { hasBody: false, overrideExisting: true })
   }
   app.decorateRequest('routeMatch', null)
   app.decorateRequest('clientResponse', null)

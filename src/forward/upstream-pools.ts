@@ -19,6 +19,8 @@ export interface UpstreamRequest {
   readonly signal: Dispatcher.RequestOptions['signal']
   /** The route's own upstream timeout, if it has one. */
   readonly headersTimeoutMs: number | undefined
+  /** The client's body as the raw request stream, for any method (reply-from sends none for GET and HEAD). */
+  readonly body?: Dispatcher.RequestOptions['body']
 }
 
 /**
@@ -115,6 +117,7 @@ export class UpstreamPools {
     opts.signal = upstream.signal
     opts.headersTimeout = upstream.headersTimeoutMs
     opts.bodyTimeout = undefined
+    if (upstream.body !== undefined) opts.body = upstream.body
     this.#agent.request(opts, callback)
   }
 

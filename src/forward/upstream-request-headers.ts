@@ -18,6 +18,9 @@ export function targetHost (upstream: Upstream): string {
  */
 export function buildUpstreamHeaders (req: IncomingMessage, route: Route, headers: IncomingHttpHeaders = req.headers): HeaderMap {
   const out = stripRequestHopHeaders(headers)
+  // Exactly the Host that checkRequestHost accepted (an absolute-form target's authority, if any),
+  // never a raw line from headersDistinct (issue #10, defect 3).
+  if (req.headers.host !== undefined) out.host = req.headers.host
   addForwardedHeaders(out, {
     clientAddress: req.socket.remoteAddress,
     proto: 'http',

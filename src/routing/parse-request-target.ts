@@ -86,5 +86,6 @@ export function adoptAbsoluteFormAuthority (req: { url?: string, headers: { host
   // The usual origin-form (`/path`) has no authority to adopt.
   if (url.charCodeAt(0) === 0x2f) return
   const authority = ABSOLUTE_FORM.exec(url)?.[1]
-  if (authority !== undefined && authority !== '') req.headers.host = authority.replace(/^[^@]*@/, '')
+  // Userinfo stays in, so that checkRequestHost refuses it (RFC 9110 §4.2.4, issue #10).
+  if (authority !== undefined && authority !== '') req.headers.host = authority
 }

@@ -3,6 +3,8 @@ import { isIP } from 'node:net'
 import { networkInterfaces } from 'node:os'
 import { GatewayError } from '../forward/gateway-errors.js'
 import type { ListenAddress } from '../listen/listen-address.js'
+import { formatHttpAuthority } from '../routing/parse-host.js'
+import { requestHost } from '../routing/request-host.js'
 
 export interface GuardOptions {
   /** Where the router listens: those hosts are always acceptable in `Host`. */
@@ -51,13 +53,16 @@ export class OriginHostGuard {
   /**
    * Unix-listener clients are local processes (browsers cannot reach a unix
    * socket), so `Host` is only checked for TCP clients. A request without
-   * `Host` is HTTP/1.0; Node refuses HTTP/1.1 without one.
+   * `Host` is HTTP/1.0: checkRequestHost refuses HTTP/1.1 without one. The
+   * Host read here is the one checkRequestHost parsed (issue #10: one parse
+   * for both checks); a value it could not parse is refused here too.
    */
   checkHost (req: IncomingMessage): GatewayError | null {
     if (this.#anyHost || req.socket.remoteAddress === undefined) return null
-    const host = req.headers.host
-    if (host === undefined) return null
-    const name = normaliseHostName(hostWithoutPort(host))
+    if (req.headers.host === undefined) return null
+    const host = requestHost(req)
+    if (host === null) return new GatewayError('bad_request', { message: 'The Host header is malformed.' })
+    const name = normaliseHostName(host.hostname)
     if (isLoopbackName(name) || this.#hosts.has(name)) return null
     return new GatewayError('forbidden', {
       message: 'This Host is not allowed. Start sockrouter with --allowed-host NAME to accept it.'
@@ -77,8 +82,9 @@ export class OriginHostGuard {
     const normalised = normaliseOrigin(origin)
     if (normalised !== null) {
       if (this.#origins.has(normalised) || routeOrigins.some((o) => normaliseOrigin(o) === normalised)) return null
-      const host = req.headers.host
-      if (host !== undefined && new URL(normalised).host === normaliseAuthority(host)) return null
+      // The router's own origin: the same authority as the Host that checkHost accepted.
+      const host = requestHost(req)
+      if (host !== null && new URL(normalised).host === formatHttpAuthority(host)) return null
     }
     return new GatewayError('forbidden', {
       message: 'This Origin may not open WebSockets here. Start sockrouter with --allowed-origin ORIGIN to accept it.'
@@ -97,7 +103,7 @@ function hostWithoutPort (host: string): string {
   return colon === -1 || value.indexOf(':', colon + 1) !== -1 ? value : value.slice(0, colon)
 }
 
-/** Lower case, no trailing dot, IPv6 without brackets. */
+/** Lower case, no trailing dot, IPv6 without brackets: for names from the command line and parsed Hosts alike. */
 function normaliseHostName (host: string): string {
   let name = host.trim().toLowerCase()
   if (name.startsWith('[') && name.endsWith(']')) name = name.slice(1, -1)
@@ -120,14 +126,5 @@ function normaliseOrigin (origin: string): string | null {
     return url.origin
   } catch {
     return null
-  }
-}
-
-/** A Host header as URL.host would print it: lower case, default port 80 dropped. */
-function normaliseAuthority (host: string): string {
-  try {
-    return new URL(`http://${host.trim()}`).host
-  } catch {
-    return ''
   }
 }

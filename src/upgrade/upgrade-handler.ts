@@ -6,7 +6,8 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { classifyUpstreamError, GatewayError, innermostCode } from '../forward/gateway-errors.js'
 import { matchRoute, type RouteMatch } from '../routing/match-route.js'
-import { adoptAbsoluteFormAuthority, parseRequestTarget } from '../routing/parse-request-target.js'
+import { parseRequestTarget } from '../routing/parse-request-target.js'
+import { checkRequestHost } from '../routing/request-host.js'
 import type { RouteStore } from '../routing/route-store.js'
 import type { Route, Upstream } from '../routing/route-types.js'
 import { routeLogFields } from '../logging/route-log-fields.js'
@@ -44,8 +45,7 @@ interface Accepted {
 /** Steps 1–2 and the guards; throws the GatewayError the client gets. */
 function accept (req: IncomingMessage, client: Duplex, deps: UpgradeDeps): Accepted {
   if (!deps.registry.accepting) throw new GatewayError('service_unavailable', { message: 'The router is shutting down.' })
-  adoptAbsoluteFormAuthority(req)
-  const hostError = deps.guard.checkHost(req)
+  const hostError = checkRequestHost(req) ?? deps.guard.checkHost(req)
   if (hostError !== null) throw hostError
   const handshake = checkHandshake(req)
   const match = matchRoute(deps.store.current, parseRequestTarget(req.url ?? '/'))

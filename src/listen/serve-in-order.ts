@@ -1,0 +1,130 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
+type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+
+const LATEST_RESPONSE = Symbol('sockrouter.latestResponse')
+const PARSE_FAILED = Symbol('sockrouter.parseFailed')
+const CONNECTION = Symbol('sockrouter.connection')
+
+type ConnectionSocket = Duplex & {
+  [LATEST_RESPONSE]?: ServerResponse
+  [PARSE_FAILED]?: boolean
+  /** Node's own: the response that currently owns the socket. */
+  _httpMessage?: ServerResponse | null
+}
+
+type TrackedResponse = ServerResponse & { [CONNECTION]?: ConnectionSocket }
+
+/**
+ * Runs a request only when its response owns the socket, that is once every
+ * earlier response on the connection is finished, as nginx and HAProxy read
+ * the next request only after answering the last one. Node parses ahead and
+ * emits pipelined requests at once; its queued responses wait in line, but
+ * the requests themselves would already run (issue #10):
+ * - after a response that closes the connection (`Connection: close` from
+ *   the client, or a router 400), Node never gives the next response the
+ *   socket: a request that waits for its turn never reaches a backend, and
+ *   one that ran would have reached it unanswered and unlogged;
+ * - `100 Continue` (RFC 9110 §10.1.1) is written when the request runs, so
+ *   it can only follow a finished response, never land inside one. Node's
+ *   own writeContinue on a queued response ends up after that response's
+ *   head.
+ * A response gets the socket in Node's `assignSocket`, which emits `socket`.
+ */
+function inTurn (start: RequestHandler): RequestHandler {
+  return (req, res) => {
+    const socket = req.socket as ConnectionSocket
+    socket[LATEST_RESPONSE] = res
+    ;(res as TrackedResponse)[CONNECTION] = socket
+    res.on('close', forgetResponse)
+    if (res.socket !== null) start(req, res)
+    else res.once('socket', () => start(req, res))
+  }
+}
+
+/** An idle keep-alive connection must not hold its last request and response: Node frees them too (clearIncoming). */
+function forgetResponse (this: TrackedResponse): void {
+  // Held on the response: Node has detached req.socket and res.socket by now.
+  const socket = this[CONNECTION]
+  if (socket !== undefined && socket[LATEST_RESPONSE] === this) socket[LATEST_RESPONSE] = undefined
+}
+
+/** An unfinished response on this connection, or undefined. */
+function pendingResponse (socket: Duplex): ServerResponse | undefined {
+  const latest = (socket as ConnectionSocket)[LATEST_RESPONSE]
+  return latest === undefined || latest.destroyed ? undefined : latest
+}
+
+/**
+ * An upgrade pipelined behind an unfinished response waits for it, as a
+ * request does: Node hands the socket over at once, and a 101 written then
+ * would land inside the earlier response. Node also drops its own socket
+ * listeners on an upgrade, so meanwhile this one forwards `drain` to the
+ * response still writing and owns the socket's errors. If that response
+ * closed the connection, the upgrade never runs.
+ */
+function upgradeInTurn (onUpgrade: UpgradeHandler): UpgradeHandler {
+  return (req, socket, head) => {
+    const pending = pendingResponse(socket)
+    if (pending === undefined) {
+      onUpgrade(req, socket, head)
+      return
+    }
+    const onError = (): void => { socket.destroy() }
+    const onDrain = (): void => { (socket as ConnectionSocket)._httpMessage?.emit('drain') }
+    socket.on('error', onError)
+    socket.on('drain', onDrain)
+    pending.once('close', () => {
+      socket.off('drain', onDrain)
+      if (socket.destroyed || !socket.writable) {
+        socket.destroy()
+        return
+      }
+      socket.off('error', onError)
+      onUpgrade(req, socket, head)
+    })
+  }
+}
+
+/**
+ * A parse error ends the connection with an error response (`answer`), but
+ * only after the responses to the requests parsed before it, so that their
+ * bytes are not cut off or interleaved with the error. If the error is in
+ * the body of a request that is still arriving, that request cannot
+ * complete: the answer goes out now, or, once a response head is on the
+ * wire, the connection is cut. Node emits `clientError` again for every
+ * later chunk the broken parser sees; only the first counts.
+ */
+export function answerClientError (socket: Duplex, answer: () => void): void {
+  const conn = socket as ConnectionSocket
+  if (conn[PARSE_FAILED] === true) return
+  conn[PARSE_FAILED] = true
+  const pending = pendingResponse(socket)
+  if (pending === undefined) {
+    answer()
+  } else if (pending.req.complete) {
+    pending.once('close', answer)
+  } else if (conn._httpMessage?.headersSent === true) {
+    socket.destroy()
+  } else {
+    answer()
+  }
+}
+
+/**
+ * The node:http server every listener uses. `requireHostHeader` is off so
+ * that a request without Host reaches the router's own check
+ * (routing/request-host.ts) and gets its JSON 400, not Node's empty one,
+ * which also let the requests pipelined behind it run (issue #10, defect 11).
+ */
+export function createInOrderServer (handler: RequestHandler, onUpgrade?: UpgradeHandler): Server {
+  const server = createServer({ requireHostHeader: false }, inTurn(handler))
+  server.on('checkContinue', inTurn((req, res) => {
+    res.writeContinue()
+    handler(req, res)
+  }))
+  if (onUpgrade !== undefined) server.on('upgrade', upgradeInTurn(onUpgrade))
+  return server
+}
