@@ -86,7 +86,7 @@ t.test('header names that are not RFC 9110 tokens are refused with file:line', a
 })
 
 t.test('header values with CR, LF, NUL or other control characters are refused with file:line', async (t) => {
-  for (const [what, value] of [['CR LF', 'a\r\nX-Evil: 1'], ['LF', 'a\nb'], ['CR', 'a\rb'], ['NUL', 'a\u0000b'], ['DEL', 'a\u007fb'], ['ESC', 'a\u001bb'], ['beyond U+00FF', '日本']]) {
+  for (const [what, value] of [['CR LF', 'a\r\nX-Evil: 1'], ['LF', 'a\nb'], ['CR', 'a\rb'], ['NUL', 'a\u0000b'], ['DEL', 'a\u007fb'], ['ESC', 'a\u001bb'], ['beyond U+00FF', '日本']] as const) {
     t.same(errorsOf(setRoute('X-A', value)), [`${F}:6: routes[0].requestHeaders.set.X-A: ${VALUE_MESSAGE}`], `request header value with ${what}`)
     t.same(errorsOf(setRoute('X-A', value, 'responseHeaders')), [`${F}:6: routes[0].responseHeaders.set.X-A: ${VALUE_MESSAGE}`], `response header value with ${what}`)
   }
