@@ -56,7 +56,7 @@ export const ROUTE_PROPERTIES = {
     type: 'string',
     // Checked by parse-route-file.ts: the shape below, and a host and port that `new URL` accepts (issue #10).
     format: 'backend-url',
-    description: '`http://host:port[/base]` or `https://…` of a backend on TCP. A base path is put in front of the forwarded path. Exactly one of `socket` and `url`.'
+    description: '`http://host:port[/base]` or `https://…` of a backend on TCP: a valid host name or IP address, and a port up to 65535. A base path is put in front of the forwarded path. Exactly one of `socket` and `url`.'
   },
   stripPrefix: {
     type: 'boolean',
