@@ -203,11 +203,17 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
       this.#ignored = ignored
       if (this.#closed) return
       // Publish first: routes must not wait for new watches to be ready.
-      // `last` moves only once the listeners took it, so a listener that
-      // throws leaves it behind and the retry publishes the snapshot again.
+      // Listeners see the new `last`; if one throws, `last` goes back, so the
+      // retry publishes this snapshot again instead of dropping it as equal.
       if (this.#last === null || !sameSnapshot(this.#last, snapshot)) {
-        this.emit('snapshot', snapshot)
+        const previous = this.#last
         this.#last = snapshot
+        try {
+          this.emit('snapshot', snapshot)
+        } catch (err) {
+          this.#last = previous
+          throw err
+        }
       }
       if (!this.#closed && await this.#followWatchSet(snapshot)) this.#dirty = true
     } while (this.#dirty && !this.#closed)
