@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { registerAdminRoutes } from './admin/admin-routes.js'
+import type { RescanFailure } from './discovery/snapshot-source.js'
 import { GatewayError } from './forward/gateway-errors.js'
 import { sendGatewayError } from './forward/error-response.js'
 import { registerHttpForwarder } from './forward/http-forwarder.js'
@@ -29,6 +30,8 @@ export interface ServerDeps {
   readonly checkHost?: (req: IncomingMessage) => GatewayError | null
   /** Current services.d errors, shown by the health endpoint. */
   readonly configErrors?: () => readonly string[]
+  /** Why the latest rescan failed, or null; shown by the health endpoint (issue #10). */
+  readonly rescanFailure?: () => RescanFailure | null
 }
 
 export interface BuiltServer {
@@ -108,7 +111,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     if (failure === null) done()
     else done(failure)
   })
-  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []) })
+  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), rescanFailure: deps.rescanFailure ?? (() => null) })
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools })
   await app.ready()
 

@@ -1,7 +1,8 @@
 import { access, constants, mkdir, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import type { Logger } from 'pino'
 import { ROUTER_DEFAULTS } from './config/router-defaults.js'
-import { SnapshotSource } from './discovery/snapshot-source.js'
+import { SnapshotSource, type SnapshotReader } from './discovery/snapshot-source.js'
 import { UpstreamPools } from './forward/upstream-pools.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
 import { closeListener, listenOn, type Listener } from './listen/start-listeners.js'
@@ -10,7 +11,7 @@ import { routeLogFields } from './logging/route-log-fields.js'
 import type { RouterSnapshot } from './routing/route-types.js'
 import { describeChange } from './routing/diff-route-tables.js'
 import { RouteStore } from './routing/route-store.js'
-import { buildServer } from './server.js'
+import { buildServer, type BuiltServer } from './server.js'
 import { OriginHostGuard } from './upgrade/origin-host-guard.js'
 import { TunnelRegistry } from './upgrade/tunnel-registry.js'
 import { TunnelStats } from './upgrade/tunnel-stats.js'
@@ -33,6 +34,8 @@ export interface RouterOptions {
   readonly handshakeTimeoutMs?: number
   readonly allowedOrigins?: readonly string[]
   readonly allowedHosts?: readonly string[]
+  /** Test seam: how each rescan reads the disk (issue #10). */
+  readonly readSnapshot?: SnapshotReader
 }
 
 export interface RunningRouter {
@@ -58,14 +61,37 @@ export class StartupError extends Error {
   }
 }
 
+/** The directories of `dir` that don't exist yet, outermost first. */
+async function missingDirs (dir: string): Promise<string[]> {
+  const missing: string[] = []
+  for (let current = dir; ; current = dirname(current)) {
+    const found = await stat(current).then(() => true, (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false
+      throw err
+    })
+    if (found) break
+    missing.unshift(current)
+    if (dirname(current) === current) break
+  }
+  return missing
+}
+
 async function prepareSocketDir (dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true })
+    // One level at a time: `mkdir(dir, { recursive: true })` spins at full CPU
+    // forever under /proc, where mkdir answers ENOENT for a parent that exists (issue #10).
+    for (const missing of await missingDirs(dir)) {
+      await mkdir(missing).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err })
+    }
     if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
     await access(dir, constants.R_OK | constants.X_OK)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
-    const reason = code === 'ENOTDIR' || code === 'EEXIST' ? 'it is not a directory' : code === 'EACCES' ? 'permission denied' : code
+    const reason = code === 'ENOTDIR' || code === 'EEXIST'
+      ? 'it is not a directory'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'ENOENT' || code === 'EPERM' || code === 'EROFS' ? `it cannot be created there (${code})` : code
     throw new StartupError('socket_dir', `cannot use socket directory ${dir}: ${reason}`)
   }
 }
@@ -106,14 +132,15 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     }
   })
 
-  const discovery = new SnapshotSource({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, log })
+  const discovery = new SnapshotSource({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, log, readSnapshot: options.readSnapshot })
   const reported = new Set<string>()
+  // A throw here fails that rescan only: SnapshotSource logs it, keeps the
+  // last good table in force, shows it in health and retries (issue #10).
   discovery.on('snapshot', (snapshot) => {
     const { table, skipped, overrides } = buildRouteTable(snapshot)
     reportOnce(log, reported, snapshot, skipped, overrides)
     store.swap(table)
   })
-  await discovery.start()
 
   const registry = new TunnelRegistry({
     maxTunnels: options.maxTunnels ?? ROUTER_DEFAULTS.maxTunnels,
@@ -136,21 +163,25 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     idleTimeoutMs: options.tunnelIdleTimeoutMs ?? ROUTER_DEFAULTS.tunnelIdleTimeoutMs
   })
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
-  const { app, createListenerServer } = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors })
   const listeners: Listener[] = []
+  let built: BuiltServer | null = null
   try {
+    await discovery.start()
+    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure })
     for (const [i, address] of options.listen.entries()) {
-      const listener = await listenOn(i === 0 ? app.server : createListenerServer(), address)
+      const listener = await listenOn(i === 0 ? built.app.server : built.createListenerServer(), address)
       listeners.push(listener)
       log.info({ address: formatListenAddress(listener.address) }, `listening on ${formatListenAddress(listener.address)}`)
     }
   } catch (err) {
+    // Whatever failed, nothing opened so far outlives it: the watcher, the Agent, the app (issue #10).
     await Promise.all(listeners.map(closeListener))
     await discovery.close()
     await pools.close()
-    await app.close()
+    await built?.app.close()
     throw err
   }
+  const { app } = built
   log.info({ socketDir: options.socketDir, routes: store.current.routes.length }, 'sockrouter ready')
 
   let closing: Promise<void> | null = null

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { RescanFailure } from '../discovery/snapshot-source.js'
 import type { UpstreamPools } from '../forward/upstream-pools.js'
 import type { RouteStore } from '../routing/route-store.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
@@ -9,6 +10,8 @@ export interface AdminDeps {
   readonly startedAt: number
   /** Current services.d errors (issue #4). */
   readonly configErrors: () => readonly string[]
+  /** Why the latest rescan failed, or null (issue #10). */
+  readonly rescanFailure: () => RescanFailure | null
 }
 
 export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
@@ -17,14 +20,17 @@ export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
 export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): void {
   app.get(`${ADMIN_PREFIX}/health`, async () => {
     const configErrors = deps.configErrors()
+    const rescanFailure = deps.rescanFailure()
     return {
-      // Still serving, but a services.d file is rejected and its last good version (or nothing) is in force.
-      status: configErrors.length === 0 ? 'ok' : 'degraded',
+      // Still serving, but a services.d file is rejected and its last good version (or nothing) is in force,
+      // or the latest rescan failed and the last good table is in force.
+      status: configErrors.length === 0 && rescanFailure === null ? 'ok' : 'degraded',
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       routes: deps.store.current.routes.length,
       routesDown: deps.store.current.routes.filter((r) => r.status === 'down').length,
       upstreamPools: deps.pools.poolCount,
-      configErrors
+      configErrors,
+      rescanError: rescanFailure === null ? null : { message: rescanFailure.message, since: rescanFailure.since }
     }
   })
 

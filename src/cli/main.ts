@@ -83,7 +83,8 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
   try {
     options = parseOptions(argv, env)
   } catch (err) {
-    io.stderr.write(`sockrouter: ${(err as Error).message}\nTry 'sockrouter --help'.\n`)
+    // One line: what was wrong, and where to look (issue #10).
+    io.stderr.write(`sockrouter: ${(err as Error).message}; see 'sockrouter --help'\n`)
     return 2
   }
   if (options.command === 'help') {

@@ -73,21 +73,38 @@ function listOption (flag: string, cli: string[] | undefined, env: Env): string[
   return texts.map((s) => s.trim()).filter((s) => s !== '')
 }
 
+const PARSE_OPTIONS = Object.fromEntries(OPTIONS.map((o) => [o.flag, {
+  type: o.value === null ? 'boolean' as const : 'string' as const,
+  multiple: o.repeatable === true
+}]))
+
+/**
+ * The first flag strict parsing refused, said in one short line. parseArgs'
+ * own message for an unknown flag is a paragraph about positional arguments,
+ * which sockrouter has none of that start with `-` (issue #10).
+ */
+function describeBadFlag (argv: readonly string[]): string | null {
+  const { tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true, options: PARSE_OPTIONS })
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue
+    const option = OPTIONS.find((o) => o.flag === token.name)
+    if (option === undefined) return `unknown option ${token.rawName}`
+    if (option.value === null && token.value !== undefined) return `${token.rawName} takes no value`
+    // Non-strict parsing takes the next argument as the value even when it is a flag.
+    if (option.value !== null && (token.value === undefined || (token.inlineValue !== true && token.value.startsWith('-')))) {
+      return `${token.rawName} needs a value (${token.rawName} ${option.value})`
+    }
+  }
+  return null
+}
+
 /** argv (without node and script) plus the environment → validated options. Throws UsageError. */
 export function parseOptions (argv: readonly string[], env: Env = process.env): CliOptions {
   let parsed
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: Object.fromEntries(OPTIONS.map((o) => [o.flag, {
-        type: o.value === null ? 'boolean' as const : 'string' as const,
-        multiple: o.repeatable === true
-      }]))
-    })
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: PARSE_OPTIONS })
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0] ?? 'bad arguments')
+    throw new UsageError(describeBadFlag(argv) ?? (err as Error).message.split('\n')[0] ?? 'bad arguments')
   }
   const values = parsed.values as Record<string, string | string[] | boolean | undefined>
   const positionals = parsed.positionals

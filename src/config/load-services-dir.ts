@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { parseRouteFile } from './parse-route-file.js'
+import { parseRouteFile, type ParsedRouteFile } from './parse-route-file.js'
 import type { RouteSpec } from './route-spec.js'
 
 /** One services.d file as it stands: the specs in force and any current errors. */
@@ -19,6 +19,15 @@ const ROUTE_FILE = /^[^.].*\.(?:ya?ml|json)$/
 interface Cached {
   readonly stamp: string
   readonly loaded: LoadedRouteFile
+}
+
+/** A file that makes the parser throw is rejected like any invalid file: it must never fail the rescan (issue #10). */
+function parseOrReject (file: string, text: string, socketDir: string): ParsedRouteFile {
+  try {
+    return parseRouteFile(file, text, socketDir)
+  } catch (err) {
+    return { ok: false, errors: [`${file}: cannot be parsed: ${(err as Error).message}`] }
+  }
 }
 
 /**
@@ -62,7 +71,7 @@ export class ServicesDirLoader {
     const text = await readFile(path, 'utf8').catch(() => null)
     if (text === null) return cached?.loaded ?? null
     const shown = `${basename(this.#dir)}/${name}`
-    const parsed = parseRouteFile(shown, text, this.#socketDir)
+    const parsed = parseOrReject(shown, text, this.#socketDir)
     const loaded: LoadedRouteFile = parsed.ok
       ? { file: shown, specs: parsed.specs, errors: [], stale: false }
       : { file: shown, specs: cached?.loaded.specs ?? [], errors: parsed.errors, stale: (cached?.loaded.specs.length ?? 0) > 0 }

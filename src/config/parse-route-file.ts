@@ -25,6 +25,12 @@ ajv.addFormat('duration', {
     }
   }
 })
+const BACKEND_URL = /^https?:\/\/[^/?#]+(\/[^?#]*)?$/
+// The shape alone let `http://host:99999` and `http://a b` through, and `new URL` then threw during a rescan (issue #10).
+ajv.addFormat('backend-url', {
+  type: 'string',
+  validate: (text: string) => BACKEND_URL.test(text) && URL.canParse(text)
+})
 const validate = ajv.compile(ROUTE_FILE_SCHEMA)
 
 interface RawHeaderRules { set?: Record<string, string>, remove?: string[] }
@@ -59,6 +65,7 @@ function patternMessage (segments: readonly (string | number)[]): string {
   if (last === 'url') return 'must be a URL like "http://127.0.0.1:8080" or "https://host/base"'
   if (last === 'rewrite') return 'must start with "/"'
   if (segments.includes('remove')) return 'is not a valid header name'
+  if (segments.includes('set')) return 'is not a valid header value: no CR, LF, NUL or other control character, nothing above U+00FF (RFC 9110 §5.5)'
   return 'has an invalid format'
 }
 
@@ -66,7 +73,7 @@ function patternMessage (segments: readonly (string | number)[]): string {
  * `:N` for the line of the key (or list item) at `segments`, so an error about
  * `timeouts:` points at that line and not at the block below it.
  */
-function lineOf (doc: Document, lineCounter: LineCounter, segments: readonly (string | number)[]): string {
+function lineOf (doc: Document, lineCounter: LineCounter, segments: readonly (string | number)[]): number | null {
   const parent = segments.length <= 1 ? doc.contents : doc.getIn(segments.slice(0, -1), true)
   const last = segments.at(-1)
   let range: readonly number[] | null | undefined
@@ -79,7 +86,19 @@ function lineOf (doc: Document, lineCounter: LineCounter, segments: readonly (st
     const item = parent.items[last]
     range = isNode(item) ? item.range : undefined
   }
-  return range?.[0] === undefined ? '' : `:${lineCounter.linePos(range[0]).line}`
+  return range?.[0] === undefined ? null : lineCounter.linePos(range[0]).line
+}
+
+interface FileError { readonly line: number | null, readonly text: string }
+
+/**
+ * `file:line: field: message` lines, in line order (issue #10): ajv reports
+ * in schema order, which jumps around the file. Errors without a line (about
+ * the file as a whole) come first; the sort is stable within a line.
+ */
+function formatErrors (file: string, errors: readonly FileError[]): string[] {
+  const sorted = [...errors].sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
+  return [...new Set(sorted.map((e) => `${file}${e.line === null ? '' : `:${e.line}`}: ${e.text}`))]
 }
 
 function describe (error: ErrorObject): { segments: (string | number)[], message: string } {
@@ -94,7 +113,9 @@ function describe (error: ErrorObject): { segments: (string | number)[], message
     case 'propertyNames':
       return { segments: [...segments, String(error.params.propertyName)], message: 'is not a valid header name' }
     case 'format':
-      return { segments, message: error.params.format === 'duration' ? 'must be a duration like "5s"' : `must be ${String(error.params.format)}` }
+      if (error.params.format === 'duration') return { segments, message: 'must be a duration like "5s"' }
+      if (error.params.format === 'backend-url') return { segments, message: patternMessage(segments) }
+      return { segments, message: `must be ${String(error.params.format)}` }
     case 'pattern':
       return { segments, message: patternMessage(segments) }
     default:
@@ -151,9 +172,15 @@ export function parseRouteFile (file: string, text: string, socketDir: string): 
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
   if (doc.errors.length > 0) {
-    return { ok: false, errors: doc.errors.map((e) => `${file}:${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? 'syntax error'}`) }
+    return { ok: false, errors: formatErrors(file, doc.errors.map((e) => ({ line: lineCounter.linePos(e.pos[0]).line, text: e.message.split('\n')[0] ?? 'syntax error' }))) }
   }
-  const data: unknown = doc.toJS()
+  let data: unknown
+  try {
+    data = doc.toJS()
+  } catch (err) {
+    // yaml refuses alias expansion past its limit (a "billion laughs" file) by throwing.
+    return { ok: false, errors: formatErrors(file, [{ line: null, text: (err as Error).message }]) }
+  }
   // An empty file, or one that is all comments, declares no routes.
   if (data === null || data === undefined) return { ok: true, specs: [] }
   if (!validate(data)) {
@@ -162,14 +189,24 @@ export function parseRouteFile (file: string, text: string, socketDir: string): 
       .filter((e) => !e.schemaPath.includes('/oneOf/') && e.propertyName === undefined)
       .map((e) => {
         const { segments, message } = describe(e)
-        return `${file}${lineOf(doc, lineCounter, segments)}: ${fieldPath(segments) || '(top level)'}: ${message}`
+        return { line: lineOf(doc, lineCounter, segments), text: `${fieldPath(segments) || '(top level)'}: ${message}` }
       })
-    return { ok: false, errors: [...new Set(errors)] }
+    return { ok: false, errors: formatErrors(file, errors) }
   }
   const routes = (data as { routes: RawRoute[] }).routes
   const reserved = routes.findIndex((r) => normalisePrefix(r.prefix).split('/')[1] === RESERVED_SERVICE)
   if (reserved !== -1) {
-    return { ok: false, errors: [`${file}${lineOf(doc, lineCounter, ['routes', reserved, 'prefix'])}: routes[${reserved}].prefix: /${RESERVED_SERVICE} is reserved for the router`] }
+    return { ok: false, errors: formatErrors(file, [{ line: lineOf(doc, lineCounter, ['routes', reserved, 'prefix']), text: `routes[${reserved}].prefix: /${RESERVED_SERVICE} is reserved for the router` }]) }
   }
-  return { ok: true, specs: Object.freeze(routes.map((r, i) => toSpec(r, i, file, socketDir))) }
+  const specs: RouteSpec[] = []
+  const failures: FileError[] = []
+  for (const [i, route] of routes.entries()) {
+    // The schema should have caught it; if it did not, the file is rejected, never the rescan (issue #10).
+    try {
+      specs.push(toSpec(route, i, file, socketDir))
+    } catch (err) {
+      failures.push({ line: lineOf(doc, lineCounter, ['routes', i]), text: `routes[${i}]: cannot be used: ${(err as Error).message}` })
+    }
+  }
+  return failures.length > 0 ? { ok: false, errors: formatErrors(file, failures) } : { ok: true, specs: Object.freeze(specs) }
 }

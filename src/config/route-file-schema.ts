@@ -11,20 +11,31 @@ const DURATION = {
   description: 'A duration: `500ms`, `5s`, `10m` or `1h`.'
 } as const
 
+/** A field name is an RFC 9110 §5.1 token. */
+const HEADER_NAME = '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$'
+
+/**
+ * A field value per RFC 9110 §5.5: visible ASCII, obs-text (0x80-0xFF), SP and
+ * HTAB. No CR, LF or NUL: they injected header lines into the WebSocket head
+ * (issue #10). The same set Node's setHeader accepts, so a value that passes
+ * here never makes a request fail later.
+ */
+const HEADER_VALUE = '^[\\t\\x20-\\x7e\\x80-\\xff]*$'
+
 const HEADER_RULES = {
   type: 'object',
   additionalProperties: false,
   properties: {
     set: {
       type: 'object',
-      description: 'Headers to set, replacing any value already there.',
-      propertyNames: { pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' },
-      additionalProperties: { type: 'string' }
+      description: 'Headers to set, replacing any value already there. Names are RFC 9110 tokens; values may hold no CR, LF, NUL or other control character (HTAB aside) and no character above U+00FF.',
+      propertyNames: { pattern: HEADER_NAME },
+      additionalProperties: { type: 'string', pattern: HEADER_VALUE }
     },
     remove: {
       type: 'array',
       description: 'Header names to remove (case-insensitive).',
-      items: { type: 'string', pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }
+      items: { type: 'string', pattern: HEADER_NAME }
     }
   }
 } as const
@@ -43,8 +54,9 @@ export const ROUTE_PROPERTIES = {
   },
   url: {
     type: 'string',
-    pattern: '^https?://[^/?#]+(/[^?#]*)?$',
-    description: '`http://host:port[/base]` or `https://…` of a backend on TCP. A base path is put in front of the forwarded path. Exactly one of `socket` and `url`.'
+    // Checked by parse-route-file.ts: the shape below, and a host and port that `new URL` accepts (issue #10).
+    format: 'backend-url',
+    description: '`http://host:port[/base]` or `https://…` of a backend on TCP: a valid host name or IP address, and a port up to 65535. A base path is put in front of the forwarded path. Exactly one of `socket` and `url`.'
   },
   stripPrefix: {
     type: 'boolean',

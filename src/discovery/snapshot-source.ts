@@ -7,12 +7,27 @@ import type { RouterSnapshot } from '../routing/route-types.js'
 import { readSnapshot } from './read-snapshot.js'
 import { watchDirectories, type DirectoryWatch } from './watch-directory.js'
 
+export type SnapshotReader = typeof readSnapshot
+
 export interface SnapshotSourceOptions {
   readonly socketDir: string
   /** null: no services.d at all. */
   readonly servicesDir: string | null
   readonly log: Logger
+  /** How one full scan is read; tests inject a failing one (issue #10). */
+  readonly readSnapshot?: SnapshotReader
 }
+
+/** Why the latest rescan failed; the last good snapshot (and table) stays in force meanwhile. */
+export interface RescanFailure {
+  readonly message: string
+  /** ISO time of the first failure in a row. */
+  readonly since: string
+}
+
+/** A failed rescan is retried after this, doubling up to the cap, until one succeeds. */
+const RETRY_FIRST_MS = 1000
+const RETRY_MAX_MS = 30_000
 
 /** The deepest directory of `path` (itself included) that exists now. */
 async function nearestExisting (path: string): Promise<string> {
@@ -60,6 +75,10 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
   #scanning: Promise<void> | null = null
   #dirty = false
   #closed = false
+  #closing: Promise<void> | null = null
+  #failure: RescanFailure | null = null
+  #retryMs = RETRY_FIRST_MS
+  #retry: NodeJS.Timeout | null = null
 
   constructor (options: SnapshotSourceOptions) {
     super()
@@ -71,13 +90,27 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
     return this.#last
   }
 
-  /** Starts watching, then scans once, so no change between the two is lost. */
+  /** Null while the latest rescan succeeded. */
+  get failure (): RescanFailure | null {
+    return this.#failure
+  }
+
+  /**
+   * Starts watching, then scans once, so no change between the two is lost.
+   * A failed first scan leaves nothing to serve: it closes the watcher and
+   * throws, so startup fails with one line instead of running empty.
+   */
   async start (): Promise<RouterSnapshot> {
     const onError = (err: unknown): void => { this.#options.log.warn({ err }, 'watch error') }
     this.#watched = new Set([this.#options.socketDir])
     this.#watch = await watchDirectories([...this.#watched], (changed) => { if (this.#relevant(changed)) void this.rescan() }, onError)
     await this.rescan()
-    return this.#last as RouterSnapshot
+    if (this.#last === null) {
+      const message = this.#failure?.message ?? 'closed during the first scan'
+      await this.close()
+      throw Object.assign(new Error(`cannot read the socket directory and services.d: ${message}`), { code: 'first_scan' })
+    }
+    return this.#last
   }
 
   #relevant (changed: string | undefined): boolean {
@@ -86,14 +119,44 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
     return names === undefined || names.has(basename(changed))
   }
 
-  /** Forces a full rescan. Resolves when the disk state has been published. */
+  /**
+   * Forces a full rescan. Resolves when the disk state has been published, or
+   * the scan failed. It never rejects: callers start it with `void` (watch
+   * events, SIGHUP), and an unhandled rejection would end the process
+   * (issue #10). A failure is logged, kept in `failure` for the health
+   * endpoint, and retried; the last good snapshot stays in force.
+   */
   rescan (): Promise<void> {
     if (this.#scanning !== null) {
       this.#dirty = true
       return this.#scanning
     }
-    this.#scanning = this.#scanUntilClean().finally(() => { this.#scanning = null })
+    this.#scanning = this.#scanUntilClean()
+      .then(() => this.#recovered(), (err: unknown) => this.#failed(err))
+      .finally(() => { this.#scanning = null })
     return this.#scanning
+  }
+
+  #failed (err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err)
+    if (this.#failure?.message !== message) {
+      this.#options.log.error({ err, retryInMs: this.#retryMs }, `rescan failed; the last good route table stays in force: ${message}`)
+    }
+    this.#failure = { message, since: this.#failure?.since ?? new Date().toISOString() }
+    if (this.#closed || this.#retry !== null) return
+    this.#retry = setTimeout(() => {
+      this.#retry = null
+      void this.rescan()
+    }, this.#retryMs)
+    this.#retry.unref()
+    this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS)
+  }
+
+  #recovered (): void {
+    this.#retryMs = RETRY_FIRST_MS
+    if (this.#failure === null) return
+    this.#options.log.info({ failedSince: this.#failure.since }, 'rescan succeeded again')
+    this.#failure = null
   }
 
   /**
@@ -133,23 +196,37 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
     do {
       this.#dirty = false
       const ignored = new Set<string>()
-      const snapshot = await readSnapshot(this.#options.socketDir, this.#loader, (relativePath, reason) => {
+      const snapshot = await (this.#options.readSnapshot ?? readSnapshot)(this.#options.socketDir, this.#loader, (relativePath, reason) => {
         ignored.add(relativePath)
         if (!this.#ignored.has(relativePath)) this.#options.log.debug({ socket: relativePath, reason }, 'ignored entry in socket directory')
       })
       this.#ignored = ignored
       if (this.#closed) return
       // Publish first: routes must not wait for new watches to be ready.
+      // Listeners see the new `last`; if one throws, `last` goes back, so the
+      // retry publishes this snapshot again instead of dropping it as equal.
       if (this.#last === null || !sameSnapshot(this.#last, snapshot)) {
+        const previous = this.#last
         this.#last = snapshot
-        this.emit('snapshot', snapshot)
+        try {
+          this.emit('snapshot', snapshot)
+        } catch (err) {
+          this.#last = previous
+          throw err
+        }
       }
       if (!this.#closed && await this.#followWatchSet(snapshot)) this.#dirty = true
     } while (this.#dirty && !this.#closed)
   }
 
-  async close (): Promise<void> {
+  close (): Promise<void> {
     this.#closed = true
+    if (this.#retry !== null) clearTimeout(this.#retry)
+    this.#retry = null
+    return (this.#closing ??= this.#closeWatch())
+  }
+
+  async #closeWatch (): Promise<void> {
     // Let a scan in progress finish first: it may be replacing the watcher.
     await this.#scanning
     await this.#watch?.close()
