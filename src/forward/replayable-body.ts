@@ -21,9 +21,10 @@ export class ReplayableBody {
     this.#source = source
   }
 
-  /** False once more was read than a retry could replay, or the source failed. */
+  /** False once more was read than a retry could replay, or the client's body broke off. */
   get replayable (): boolean {
-    return !this.#overflowed && !this.#source.destroyed
+    // A fully read source is destroyed too (autoDestroy), and its chunks are all kept.
+    return !this.#overflowed && this.#source.errored === null && !this.#source.readableAborted
   }
 
   /** Stops keeping chunks: the request reached the backend, or got its answer. */
