@@ -15,6 +15,8 @@ export interface AttemptContext {
   readonly body: ReplayableBody | null
   /** Reports that the client left: nothing more may be sent for it. */
   readonly clientGone: () => boolean
+  /** The route's service, named in the error a client gets. */
+  readonly service: string | undefined
   /** Logs one line per retry. */
   readonly onRetry: (cause: string | undefined, retry: number) => void
 }
@@ -83,7 +85,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     if (this.#timedOut !== null) controller.abort(this.#timedOut)
     else if (this.#timer === null && this.#context.headersTimeoutMs > 0) {
       this.#timer = setTimeout(() => {
-        this.#timedOut = new GatewayError('gateway_timeout')
+        this.#timedOut = new GatewayError('gateway_timeout', { service: this.#context.service })
         this.#controller?.abort(this.#timedOut)
       }, this.#context.headersTimeoutMs)
     }
@@ -117,7 +119,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#settle()
     // An attempt that never got to read the body still listens on the client's stream.
     this.#bodyStream?.destroy()
-    const failure = this.#responded && !isAbort(err) ? new GatewayError('bad_gateway', { cause: err }) : err
+    const failure = this.#responded && !isAbort(err) ? new GatewayError('bad_gateway', { cause: err, service: this.#context.service }) : err
     this.#handler.onResponseError?.(controller, failure)
   }
 

@@ -147,6 +147,7 @@ export class UpstreamPools {
     opts[ATTEMPT_CONTEXT] = {
       headersTimeoutMs: upstream.headersTimeoutMs ?? this.#options.headersTimeoutMs,
       body,
+      service: upstream.route?.service,
       clientGone: () => (upstream.signal as { aborted?: boolean } | null | undefined)?.aborted === true,
       onRetry: (cause, retry) => this.#options.logger?.warn({
         reqId: upstream.reqId,
