@@ -113,7 +113,8 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     if (this.#shouldRetry(err)) {
       this.#retries++
       this.#context.onRetry(innermostCode(err) ?? err.message, this.#retries)
-      this.start()
+      // undici reports the failure from inside its socket 'close' handler; dispatch once it has finished.
+      queueMicrotask(() => this.start())
       return
     }
     this.#settle()
