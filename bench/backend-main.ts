@@ -1,7 +1,9 @@
 /**
  * A backend as a process of its own, so its CPU is not the load generator's
  * or the target's. `--role http`: a node:http service answering ~100 B of JSON
- * (and 1 MiB on `/big`). `--role ws`: a `ws` echo server. Prints `ready` once
+ * (and 1 MiB on `/big`). `--role ws`: a `ws` echo server. `--role closing`:
+ * the same JSON with Content-Length, then the connection closed without a
+ * `Connection: close` (issue #10's keep-alive race). Prints `ready` once
  * listening on `--socket`, and exits when the harness goes away.
  */
 import { rmSync } from 'node:fs'
@@ -11,8 +13,8 @@ import { BIG_BODY_BYTES, SMALL_JSON } from './backend-bodies.js'
 
 const role = process.argv[process.argv.indexOf('--role') + 1]
 const socketPath = process.argv[process.argv.indexOf('--socket') + 1]
-if (socketPath === undefined || (role !== 'http' && role !== 'ws')) {
-  process.stderr.write('usage: backend-main.ts --role http|ws --socket PATH\n')
+if (socketPath === undefined || (role !== 'http' && role !== 'ws' && role !== 'closing')) {
+  process.stderr.write('usage: backend-main.ts --role http|ws|closing --socket PATH\n')
   process.exit(2)
 }
 
@@ -22,7 +24,7 @@ const smallHeaders = { 'content-type': 'application/json', 'content-length': Str
 const bigHeaders = { 'content-type': 'application/octet-stream', 'content-length': String(big.length) }
 
 const server = createServer((req, res) => {
-  // Requests carry no body; draining keeps keep-alive working if one ever does.
+  // Drained, so a POST body never holds the connection.
   req.resume()
   if (req.url === '/big') {
     res.writeHead(200, bigHeaders)
@@ -31,6 +33,8 @@ const server = createServer((req, res) => {
     res.writeHead(200, smallHeaders)
     res.end(small)
   }
+  // Closes the moment the response is out, as a backend with a tiny keep-alive timeout does.
+  if (role === 'closing') res.once('finish', () => res.socket?.destroy())
 })
 // Keep connections as long as the proxies do; Node's 5 s default would churn pools between runs.
 server.keepAliveTimeout = 120_000

@@ -10,10 +10,11 @@ import { startNginx, staticBackendConfig, type NginxBinary } from './nginx.js'
  * target reaches them as `/<service>/ui/...`:
  * - `json`: node:http, ~100 B of JSON (and 1 MiB on `/big`), a typical service;
  * - `ws`: a `ws` echo server;
+ * - `closing`: node:http, the same JSON, closing each connection after its response (issue #10);
  * - `static`: nginx `return 200`, the ceiling (only when nginx is installed).
  */
 
-export type ServiceId = 'json' | 'ws' | 'static'
+export type ServiceId = 'json' | 'ws' | 'static' | 'closing'
 
 export interface Backends {
   readonly socketDir: string
@@ -26,7 +27,7 @@ export function socketPathFor (socketDir: string, service: string): string {
   return join(socketDir, service, 'ui.sock')
 }
 
-async function startNodeBackend (role: 'http' | 'ws', socketPath: string): Promise<Child> {
+async function startNodeBackend (role: 'http' | 'ws' | 'closing', socketPath: string): Promise<Child> {
   mkdirSync(join(socketPath, '..'), { recursive: true })
   const child = spawnChild(`${role} backend`, process.execPath, tsxArgs('bench/backend-main.ts', ['--role', role, '--socket', socketPath]), { stdout: 'pipe', stdinPipe: true })
   await waitForLine(child, (line) => line === 'ready', 20_000)
@@ -55,7 +56,8 @@ export async function startBackends (tempDir: string, nginx: NginxBinary | null)
   const socketDir = join(tempDir, 'r', 's')
   const json = socketPathFor(socketDir, 'json')
   const ws = socketPathFor(socketDir, 'ws')
-  const children = await Promise.all([startNodeBackend('http', json), startNodeBackend('ws', ws)])
+  const closing = socketPathFor(socketDir, 'closing')
+  const children = await Promise.all([startNodeBackend('http', json), startNodeBackend('ws', ws), startNodeBackend('closing', closing)])
   let staticSocket: string | null = null
   if (nginx !== null) {
     staticSocket = socketPathFor(socketDir, 'static')
@@ -68,5 +70,5 @@ export async function startBackends (tempDir: string, nginx: NginxBinary | null)
       throw new Error(`${(err as Error).message}: ${child.stderrTail()}`)
     }
   }
-  return { socketDir, sockets: { json, ws, static: staticSocket }, children }
+  return { socketDir, sockets: { json, ws, static: staticSocket, closing }, children }
 }

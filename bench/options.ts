@@ -65,7 +65,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only a,b
                         [--router-log-level LEVEL] [--cpu-prof-dir DIR] [--router-dir DIR]
   --quick              one short round (CI smoke test, < 1 minute)
   --rounds N           interleaved rounds (default 3; 1 with --quick)
-  --only IDS           scenarios: http-small, http-small-static, http-1c, http-1mib,
+  --only IDS           scenarios: http-small, http-small-static, http-1c, http-1mib, http-closing,
                        ws-echo, ws-1mib, idle-tunnels, startup, discovery
   --targets IDS        direct (always kept), sockrouter, nginx, http-proxy, fastify-http-proxy
   --router-log-level   sockrouter's --log-level (default info: access log on)

@@ -61,7 +61,7 @@ const INSPECT = '--inspect=127.0.0.1:0'
 
 function routesOf (backends: Backends): PeerRoute[] {
   const routes: PeerRoute[] = []
-  for (const service of ['json', 'ws', 'static'] as const) {
+  for (const service of ['json', 'ws', 'static', 'closing'] as const) {
     const socketPath = backends.sockets[service]
     if (socketPath !== null) routes.push({ prefix: `/${service}/ui`, socketPath, ws: service === 'ws' })
   }

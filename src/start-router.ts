@@ -124,7 +124,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   await prepareSocketDir(options.socketDir)
 
   const store = new RouteStore()
-  const pools = new UpstreamPools({ connectTimeoutMs: options.connectTimeoutMs, headersTimeoutMs: options.upstreamTimeoutMs })
+  const pools = new UpstreamPools({ connectTimeoutMs: options.connectTimeoutMs, headersTimeoutMs: options.upstreamTimeoutMs, logger: log })
   store.on('swap', ({ current, changes }) => {
     pools.sync(current)
     for (const change of changes) {

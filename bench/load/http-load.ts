@@ -24,9 +24,13 @@ export interface HttpLoadResult {
 export interface HttpLoadOptions {
   readonly connections: number
   readonly seconds: number
+  /** Stop after this many requests instead of after `seconds`. */
+  readonly amount?: number
+  readonly method?: 'GET' | 'POST'
+  readonly body?: string
 }
 
-export function httpLoad (e: Endpoint, { connections, seconds }: HttpLoadOptions): Promise<HttpLoadResult> {
+export function httpLoad (e: Endpoint, { connections, seconds, amount, method, body }: HttpLoadOptions): Promise<HttpLoadResult> {
   const latencies = new Samples()
   return new Promise((resolve, reject) => {
     const instance = autocannon({
@@ -35,6 +39,9 @@ export function httpLoad (e: Endpoint, { connections, seconds }: HttpLoadOptions
       connections,
       pipelining: 1,
       duration: seconds,
+      ...(amount === undefined ? {} : { amount }),
+      ...(method === undefined ? {} : { method }),
+      ...(body === undefined ? {} : { body }),
       // Seconds; a stalled request counts as an error rather than hanging the run.
       timeout: 10,
       // autocannon checks its stop flag once per sample; the default 1 s would round every run up to whole seconds.

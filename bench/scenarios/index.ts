@@ -1,16 +1,17 @@
 import { discovery } from './discovery.js'
-import { httpBig, httpOneConnection, httpSmall, httpSmallStatic } from './http.js'
+import { httpBig, httpClosingBackend, httpOneConnection, httpSmall, httpSmallStatic } from './http.js'
 import { idleTunnels } from './idle-tunnels.js'
 import { startup } from './startup.js'
 import type { Scenario } from './types.js'
 import { wsBig, wsEcho } from './websocket.js'
 
-/** Every scenario of issue #5, in the order a round runs them. */
+/** Every scenario of issues #5 and #10, in the order a round runs them. */
 export const SCENARIOS: readonly Scenario[] = [
   httpSmall,
   httpSmallStatic,
   httpOneConnection,
   httpBig,
+  httpClosingBackend,
   wsEcho,
   wsBig,
   idleTunnels,

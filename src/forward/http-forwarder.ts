@@ -28,24 +28,14 @@ export interface HttpForwarderDeps {
   readonly pools: UpstreamPools
 }
 
-/** Idempotent methods (RFC 9110 §9.2.2) that are safe to send twice when they carry no body. */
-const IDEMPOTENT_RETRY = new Set(['GET', 'HEAD', 'OPTIONS'])
-
 /**
- * A stale keep-alive connection the backend closed just as we reused it fails
- * with UND_ERR_SOCKET; one immediate retry of a body-less idempotent request
- * hides that race. Everything else, including a backend 503, reaches the
- * client once: reply-from's default would retry a GET that got 503 ten times.
+ * reply-from never retries: its default would send a GET that got a 503 ten
+ * times, and retry a GET after UND_ERR_SOCKET even when the backend had read
+ * it (issue #10, "requests sent twice"). The only retries happen below it, in
+ * upstream-attempts.ts, for requests that provably never left.
  */
-function retryDelay ({ err, req, attempt }: { err: Error | null, req: { method: string, headers?: object }, attempt: number }): number | null {
-  const code = (err as { code?: string } | null)?.code
-  if (attempt === 0 && code === 'UND_ERR_SOCKET' && IDEMPOTENT_RETRY.has(req.method) && !sendsBody(req.headers)) return 1
+function retryDelay (): null {
   return null
-}
-
-/** True if the upstream request streams the client's body (see upstreamHeaders), which a retry cannot send again. */
-function sendsBody (headers: object | undefined): boolean {
-  return (headers as Record<symbol, UpstreamRequest | undefined> | undefined)?.[UPSTREAM_REQUEST]?.body !== undefined
 }
 
 /**
@@ -80,7 +70,9 @@ function upstreamHeaders (request: FastifyRequest): HeaderMap {
     path: match.upstreamPath,
     signal: request.clientResponse,
     headersTimeoutMs: match.route.options.timeouts.upstreamMs,
-    body: hasBody(request.raw) ? request.raw : undefined
+    body: hasBody(request.raw) ? request.raw : undefined,
+    reqId: request.id,
+    route: match.route
   }
   ;(headers as Record<symbol, unknown>)[UPSTREAM_REQUEST] = upstream
   return headers
