@@ -97,9 +97,10 @@ export function makeLaunchers (options: BenchOptions, tempDir: string, backends:
           '--socket-dir', backends.socketDir,
           '--listen', `127.0.0.1:${port}`,
           '--log-level', bench ? options.routerLogLevel : 'warn',
-          // The idle-tunnel scenario opens thousands of tunnels from one IP; the default cap is 1000.
+          // The idle-tunnel scenario opens thousands of tunnels from one IP; the default caps are 1000.
           '--max-tunnels', '100000',
-          '--max-tunnels-per-ip', '100000'
+          '--max-tunnels-per-ip', '100000',
+          '--max-connections-per-ip', '100000'
         ], { stdout: logFd ?? 'ignore' })
       } finally {
         if (logFd !== null) closeSync(logFd)

@@ -26,12 +26,14 @@ function trickle (write: (byte: string) => void, text: string, everyMs: number):
   return () => clearInterval(timer)
 }
 
-/** Resolves when the backend's request ends one way or the other: 'complete' or 'aborted'. */
-function outcomeOf (req: IncomingMessage): Promise<'complete' | 'aborted'> {
+/** Resolves when the backend's request ends one way or the other, or 'still open' after 5 s. */
+function outcomeOf (req: IncomingMessage): Promise<'complete' | 'aborted' | 'still open'> {
   return new Promise((resolve) => {
-    req.on('end', () => resolve('complete'))
-    req.on('aborted', () => resolve('aborted'))
-    req.on('error', () => resolve('aborted'))
+    const timer = setTimeout(() => resolve('still open'), 5000)
+    const settle = (outcome: 'complete' | 'aborted'): void => { clearTimeout(timer); resolve(outcome) }
+    req.on('end', () => settle('complete'))
+    req.on('aborted', () => settle('aborted'))
+    req.on('error', () => settle('aborted'))
   })
 }
 
@@ -92,7 +94,7 @@ t.test('on a kept-alive connection the header clock starts at the first byte of 
 
 t.test('a request body stalling past --body-idle-timeout gets 408 and the backend request is aborted', async (t) => {
   const dir = makeTempDir(t)
-  let outcome: Promise<'complete' | 'aborted'> | null = null
+  let outcome: Promise<'complete' | 'aborted' | 'still open'> | null = null
   const reached = new Promise<void>((resolve) => {
     void startBackend(t, join(dir, 'svc', 'a.sock'), (req, res) => {
       outcome = outcomeOf(req)
@@ -120,7 +122,7 @@ t.test('a request body stalling past --body-idle-timeout gets 408 and the backen
 
 t.test('once the response has begun, a stalled request body just closes the connection', async (t) => {
   const dir = makeTempDir(t)
-  let outcome: Promise<'complete' | 'aborted'> | null = null
+  let outcome: Promise<'complete' | 'aborted' | 'still open'> | null = null
   await startBackend(t, join(dir, 'svc', 'a.sock'), (req, res) => {
     outcome = outcomeOf(req)
     req.resume()
