@@ -1,10 +1,14 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import t from 'tap'
 import type { WebSocket } from 'ws'
 import { parseOptions } from '../src/cli/parse-options.js'
 import { maxConnectionsFor, readOpenFileLimit } from '../src/listen/open-file-limit.js'
 import { startBackend } from './helpers/backend.js'
 import { httpGet, statusOf } from './helpers/http-client.js'
+import { BIN } from './helpers/run-cli.js'
 import { eventually, openRawClient, type RawClient } from './helpers/raw-socket.js'
 import { startTestRouter } from './helpers/router.js'
 import { makeTempDir } from './helpers/temp-dir.js'
@@ -119,4 +123,45 @@ t.test('--max-connections and --max-connections-per-ip come from flags and env v
   t.equal(parseOptions(['--max-connections-per-ip', '20']).maxConnectionsPerIp, 20)
   t.equal(parseOptions([], { SOCKROUTER_MAX_CONNECTIONS_PER_IP: '30' }).maxConnectionsPerIp, 30)
   t.throws(() => parseOptions(['--max-connections', '0']), /--max-connections: "0" is not a whole number of at least 1/)
+})
+
+t.test('at a low fd limit the derived cap refuses with 503 before the fds run out, and the router keeps serving', async (t) => {
+  const dir = makeTempDir(t)
+  await startBackend(t, join(dir, 'svc', 'a.sock'))
+  // 256 fds: the derived cap is (256 - 64) / 2 = 96 connections.
+  const child = spawn('bash', ['-c', 'ulimit -n 256 && exec "$0" "$@"', process.execPath, BIN, '--socket-dir', dir, '--listen', '127.0.0.1:0', '--log-level', 'info'], {
+    env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+  })
+  const exited = once(child, 'exit')
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  })
+  child.stderr.resume()
+  let out = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line within 20 s: ${out}`)), 20_000)
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString()
+      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(out)
+      if (match !== null) { clearTimeout(timer); resolve(Number(match[1])) }
+    })
+  })
+  const held: RawClient[] = []
+  t.teardown(() => held.forEach((c) => c.socket.destroy()))
+  for (let i = 0; i < 250; i += 50) {
+    held.push(...await Promise.all(Array.from({ length: 50 }, async () => await holdSlot(t, port))))
+  }
+  const answers = await Promise.all(held.map(async (c) => await c.waitFor(/^HTTP\/1\.1 503/, 1000).catch(() => c.received())))
+  const refused = answers.filter((raw) => statusOf(raw) === 503).length
+  t.ok(refused >= 250 - 96 - 16, `${refused} of 250 connections were refused with 503`)
+  t.equal(child.exitCode, null, 'the router is still running')
+  for (const c of held) c.socket.destroy()
+  const deadline = performance.now() + 10_000
+  let status = 0
+  while (status !== 200 && performance.now() < deadline) {
+    status = await httpGet(`http://127.0.0.1:${port}/svc/a/`).then((r) => r.status, () => 0)
+  }
+  t.equal(status, 200, 'once they are gone, requests are served again')
+  t.match(out, /connection limit reached/, 'the refusals were logged')
 })

@@ -78,8 +78,9 @@ export class ConnectionLimiter {
   /**
    * Puts this limiter in front of the server's own `connection` listener
    * (Node's, which attaches the HTTP parser): that listener only ever sees
-   * admitted sockets. Accept errors (EMFILE when the fds run out anyway) are
-   * logged instead of crashing the process on an unhandled `error`.
+   * admitted sockets. An accept error that reaches the server (libuv
+   * handles EMFILE itself by accepting and closing) is logged, never thrown
+   * as an unhandled `error`.
    */
   guard (server: Server): void {
     const listeners = server.listeners('connection') as ConnectionListener[]
@@ -88,9 +89,11 @@ export class ConnectionLimiter {
       if (!this.#admit(socket)) return
       for (const listener of listeners) listener.call(server, socket)
     })
-    server.on('error', (err: NodeJS.ErrnoException) => {
+    // Only once listening: until then, listenOn's own listener turns an error into a startup failure.
+    server.once('listening', () => server.on('error', (err: NodeJS.ErrnoException) => {
       if (err.syscall === 'accept') this.#log?.warn({ err: { code: err.code } }, 'cannot accept a connection')
-    })
+      else this.#log?.error({ err: { code: err.code, syscall: err.syscall } }, 'listener error')
+    }))
   }
 
   #admit (socket: Socket): boolean {
