@@ -35,11 +35,13 @@ export interface SpawnOptions {
   readonly stdinPipe?: boolean
   /** Start it in a process group of its own, so `killAllChildrenNow` takes its children too (nginx's workers outlive a SIGKILLed master). */
   readonly ownGroup?: boolean
+  /** Added to the harness's environment. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export function spawnChild (name: string, command: string, args: readonly string[], options: SpawnOptions = {}): Child {
   const stdio: StdioOptions = [options.stdinPipe === true ? 'pipe' : 'ignore', options.stdout ?? 'ignore', 'pipe']
-  const proc = spawn(command, args, { cwd: REPO_ROOT, stdio, detached: options.ownGroup === true })
+  const proc = spawn(command, args, { cwd: REPO_ROOT, stdio, detached: options.ownGroup === true, env: { ...process.env, ...options.env } })
   if (proc.pid === undefined) throw new Error(`${name}: could not spawn ${command}`)
   let tail = ''
   let head = ''

@@ -97,10 +97,11 @@ export function makeLaunchers (options: BenchOptions, tempDir: string, backends:
           '--socket-dir', backends.socketDir,
           '--listen', `127.0.0.1:${port}`,
           '--log-level', bench ? options.routerLogLevel : 'warn',
-          // The idle-tunnel scenario opens thousands of tunnels from one IP; the default cap is 1000.
+          // The idle-tunnel scenario opens thousands of tunnels from one IP; the default caps (tunnels and connections per IP) are 1000.
           '--max-tunnels', '100000',
           '--max-tunnels-per-ip', '100000'
-        ], { stdout: logFd ?? 'ignore' })
+          // An env var, not a flag: a --router-dir checkout from before issue #10 would refuse an unknown flag.
+        ], { stdout: logFd ?? 'ignore', env: { SOCKROUTER_MAX_CONNECTIONS_PER_IP: '100000' } })
       } finally {
         if (logFd !== null) closeSync(logFd)
       }

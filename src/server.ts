@@ -11,6 +11,7 @@ import { registerHttpForwarder } from './forward/http-forwarder.js'
 import type { UpstreamPools } from './forward/upstream-pools.js'
 import { checkTransferCoding } from './forward/check-transfer-coding.js'
 import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
+import { applyClientBounds, DEFAULT_CLIENT_BOUNDS, type ClientBounds } from './listen/client-bounds.js'
 import { answerClientError, createInOrderServer } from './listen/serve-in-order.js'
 import { registerAccessLog } from './logging/access-log.js'
 import { createChildLoggerFactory } from './logging/child-logger-factory.js'
@@ -32,6 +33,8 @@ export interface ServerDeps {
   readonly configErrors?: () => readonly string[]
   /** Why the latest rescan failed, or null; shown by the health endpoint (issue #10). */
   readonly rescanFailure?: () => RescanFailure | null
+  /** Connection caps and client timeouts for every listener (issue #10); defaults without a cap when left out. */
+  readonly clientBounds?: ClientBounds
 }
 
 export interface BuiltServer {
@@ -44,17 +47,18 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 
 /**
  * Node's defaults are wrong for a proxy: requestTimeout (300 s) cuts long
- * uploads. Header timeout stays as a slowloris guard; keep-alive is a little
+ * uploads, so the body gets an idle timeout instead; the header timeout is
+ * the slowloris guard (listen/client-bounds.ts). Keep-alive is a little
  * longer than a browser's, as nginx's 75 s is.
  */
-function configureServer (server: Server): Server {
+function configureServer (server: Server, bounds: ClientBounds): Server {
+  applyClientBounds(server, bounds)
   // sockrouter is a reverse proxy, not a forward proxy: CONNECT gets a clear 405 instead of a silent close.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy())
     writeRawError(socket, new GatewayError('method_not_allowed', { message: 'CONNECT is not supported: sockrouter is a reverse proxy.' }))
   })
   server.requestTimeout = 0
-  server.headersTimeout = 60_000
   server.keepAliveTimeout = 72_000
   return server
 }
@@ -64,6 +68,7 @@ function configureServer (server: Server): Server {
  * decide where it listens.
  */
 export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
+  const bounds = deps.clientBounds ?? DEFAULT_CLIENT_BOUNDS
   let handler: RequestHandler | null = null
   const onClientError = (err: NodeJS.ErrnoException, socket: Socket): void => {
     const failure = clientErrorToGatewayError(err)
@@ -79,7 +84,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     childLoggerFactory: createChildLoggerFactory(),
     serverFactory: (httpHandler) => {
       handler = httpHandler
-      return configureServer(createInOrderServer(httpHandler, deps.onUpgrade))
+      return configureServer(createInOrderServer(httpHandler, deps.onUpgrade), bounds)
     },
     clientErrorHandler: onClientError,
     frameworkErrors: (error, request, reply) => {
@@ -118,7 +123,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   return {
     app,
     createListenerServer () {
-      const server = configureServer(createInOrderServer(handler as RequestHandler, deps.onUpgrade))
+      const server = configureServer(createInOrderServer(handler as RequestHandler, deps.onUpgrade), bounds)
       server.on('clientError', onClientError)
       return server
     }

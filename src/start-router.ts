@@ -4,7 +4,9 @@ import type { Logger } from 'pino'
 import { ROUTER_DEFAULTS } from './config/router-defaults.js'
 import { SnapshotSource, type SnapshotReader } from './discovery/snapshot-source.js'
 import { UpstreamPools } from './forward/upstream-pools.js'
+import { ConnectionLimiter } from './listen/connection-limiter.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
+import { maxConnectionsFor, readOpenFileLimit } from './listen/open-file-limit.js'
 import { closeListener, listenOn, type Listener } from './listen/start-listeners.js'
 import { buildRouteTable } from './routing/build-route-table.js'
 import { routeLogFields } from './logging/route-log-fields.js'
@@ -36,6 +38,12 @@ export interface RouterOptions {
   readonly allowedHosts?: readonly string[]
   /** Test seam: how each rescan reads the disk (issue #10). */
   readonly readSnapshot?: SnapshotReader
+  /** Client connection caps over all listeners (issue #10); the total defaults from the fd limit. */
+  readonly maxConnections?: number
+  readonly maxConnectionsPerIp?: number
+  /** Client-side request timeouts (issue #10); 0 = off. */
+  readonly headerTimeoutMs?: number
+  readonly bodyIdleTimeoutMs?: number
 }
 
 export interface RunningRouter {
@@ -45,6 +53,8 @@ export interface RunningRouter {
   readonly pools: UpstreamPools
   /** Live WebSocket tunnels and their counters. */
   readonly tunnels: { readonly registry: TunnelRegistry, readonly stats: TunnelStats }
+  /** Open and refused client connections, over all listeners. */
+  readonly connections: ConnectionLimiter
   /** Current services.d errors, one line each, for the health endpoint. */
   configErrors (): string[]
   /** Full rescan of the socket dir and services.d, as SIGHUP does. */
@@ -163,11 +173,22 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     idleTimeoutMs: options.tunnelIdleTimeoutMs ?? ROUTER_DEFAULTS.tunnelIdleTimeoutMs
   })
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
+  const fdLimit = readOpenFileLimit()
+  const connections = new ConnectionLimiter({
+    maxConnections: options.maxConnections ?? maxConnectionsFor(fdLimit),
+    maxConnectionsPerIp: options.maxConnectionsPerIp ?? ROUTER_DEFAULTS.maxConnectionsPerIp
+  }, log)
+  log.debug({ fdLimit, ...connections.limits }, 'connection limits')
+  const clientBounds = {
+    connections,
+    headerTimeoutMs: options.headerTimeoutMs ?? ROUTER_DEFAULTS.headerTimeoutMs,
+    bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? ROUTER_DEFAULTS.bodyIdleTimeoutMs
+  }
   const listeners: Listener[] = []
   let built: BuiltServer | null = null
   try {
     await discovery.start()
-    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure })
+    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure, clientBounds })
     for (const [i, address] of options.listen.entries()) {
       const listener = await listenOn(i === 0 ? built.app.server : built.createListenerServer(), address)
       listeners.push(listener)
@@ -207,6 +228,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     discovery,
     pools,
     tunnels: { registry, stats },
+    connections,
     configErrors,
     rescan: () => discovery.rescan(),
     close: () => (closing ??= close())

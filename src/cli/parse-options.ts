@@ -27,6 +27,11 @@ export interface CliOptions {
   readonly maxTunnelsPerIp: number
   readonly handshakeTimeoutMs: number
   readonly tunnelIdleTimeoutMs: number
+  /** Undefined: derived from the fd limit when the router starts. */
+  readonly maxConnections: number | undefined
+  readonly maxConnectionsPerIp: number
+  readonly headerTimeoutMs: number
+  readonly bodyIdleTimeoutMs: number
 }
 
 export class UsageError extends Error {
@@ -65,6 +70,13 @@ function countOption (flag: string, cli: string | undefined, env: Env, fallback:
   if (text === undefined) return fallback
   if (!/^\d{1,9}$/.test(text.trim()) || Number(text) < 1) throw new UsageError(`--${flag}: "${text}" is not a whole number of at least 1`)
   return Number(text)
+}
+
+/** A count whose default is only known at startup. */
+function optionalCount (flag: string, cli: string | undefined, env: Env): number | undefined {
+  const fallback = -1
+  const count = countOption(flag, cli, env, fallback)
+  return count === fallback ? undefined : count
 }
 
 /** A repeatable flag, else its env var split on commas. */
@@ -144,6 +156,10 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
     maxTunnels: countOption('max-tunnels', values['max-tunnels'] as string | undefined, env, ROUTER_DEFAULTS.maxTunnels),
     maxTunnelsPerIp: countOption('max-tunnels-per-ip', values['max-tunnels-per-ip'] as string | undefined, env, ROUTER_DEFAULTS.maxTunnelsPerIp),
     handshakeTimeoutMs: durationOption('handshake-timeout', values['handshake-timeout'] as string | undefined, env, ROUTER_DEFAULTS.handshakeTimeoutMs),
-    tunnelIdleTimeoutMs: durationOption('tunnel-idle-timeout', values['tunnel-idle-timeout'] as string | undefined, env, ROUTER_DEFAULTS.tunnelIdleTimeoutMs)
+    tunnelIdleTimeoutMs: durationOption('tunnel-idle-timeout', values['tunnel-idle-timeout'] as string | undefined, env, ROUTER_DEFAULTS.tunnelIdleTimeoutMs),
+    maxConnections: optionalCount('max-connections', values['max-connections'] as string | undefined, env),
+    maxConnectionsPerIp: countOption('max-connections-per-ip', values['max-connections-per-ip'] as string | undefined, env, ROUTER_DEFAULTS.maxConnectionsPerIp),
+    headerTimeoutMs: durationOption('header-timeout', values['header-timeout'] as string | undefined, env, ROUTER_DEFAULTS.headerTimeoutMs),
+    bodyIdleTimeoutMs: durationOption('body-idle-timeout', values['body-idle-timeout'] as string | undefined, env, ROUTER_DEFAULTS.bodyIdleTimeoutMs)
   }
 }

@@ -11,5 +11,11 @@ export const ROUTER_DEFAULTS = {
   maxTunnelsPerIp: 1_000,
   handshakeTimeoutMs: 10_000,
   /** 0 = quiet tunnels stay open. */
-  tunnelIdleTimeoutMs: 0
+  tunnelIdleTimeoutMs: 0,
+  /** `--max-connections` has no fixed default: it comes from the fd limit (listen/open-file-limit.ts). */
+  maxConnectionsPerIp: 1_000,
+  /** HAProxy's usual `timeout http-request 10s` (issue #10, defect 8). */
+  headerTimeoutMs: 10_000,
+  /** nginx's `client_body_timeout 60s`. */
+  bodyIdleTimeoutMs: 60_000
 } as const

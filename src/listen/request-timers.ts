@@ -1,0 +1,131 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { GatewayError, toErrorBody } from '../forward/gateway-errors.js'
+
+export interface RequestTimeouts {
+  /** From accept, or from the first byte of a later request on a keep-alive connection, to the end of its head. 0 = off. */
+  readonly headerTimeoutMs: number
+  /** Longest wait for the next byte of a request body while the router is ready to read it. 0 = off. */
+  readonly bodyIdleTimeoutMs: number
+}
+
+/**
+ * How often a timeout is checked: a twentieth of it, between 10 ms and 1 s,
+ * so that it fires at most 5% (and at most 1 s) late. Node checks
+ * `headersTimeout` only every `connectionsCheckingInterval`, 30 s by
+ * default, which made a documented 60 s measure 74 s (issue #10, defect 8).
+ */
+export function checkIntervalFor (timeoutMs: number): number {
+  return Math.min(1000, Math.max(10, Math.round(timeoutMs / 20)))
+}
+
+/**
+ * Node's parser clock runs from accept for a new connection and from the
+ * first byte of each later request head, and its expiry becomes a
+ * `clientError` (ERR_HTTP_REQUEST_TIMEOUT), answered 408 with `Connection:
+ * close` by the server's handler, as nginx and HAProxy answer a head that
+ * does not arrive in time. A connection that sent nothing at all is closed
+ * without a word instead: browsers open such connections ahead of need, and
+ * HAProxy (`http-ignore-probes`) closes them silently too.
+ */
+function applyHeaderTimeout (server: Server, timeoutMs: number): void {
+  server.headersTimeout = timeoutMs
+  if (timeoutMs === 0) return
+  // Documented as a createServer option only, but read when the server starts listening; @types/node lacks the property.
+  ;(server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = checkIntervalFor(timeoutMs)
+  // Runs before the server's own handler, which leaves a destroyed socket alone.
+  server.prependListener('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) socket.destroy()
+  })
+}
+
+function hasBody (req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
+/**
+ * The router is waiting on the client, not on a backend, while the body's
+ * buffer has room: Node keeps reading the socket until it is full, and stops
+ * when the reader upstream (a slow backend) applies backpressure.
+ */
+function readyToRead (req: IncomingMessage): boolean {
+  return req.readableLength < req.readableHighWaterMark
+}
+
+/**
+ * The forwarder uses the response as the upstream request's abort signal
+ * (forward/http-forwarder.ts) and aborts on `close` only if the response is
+ * unfinished; a 408 finishes it, so the abort is sent here. `aborted` keeps a
+ * retry from going out, as there.
+ */
+function abortUpstream (this: ServerResponse & { aborted?: boolean }): void {
+  this.aborted = true
+  this.emit('abort')
+}
+
+/**
+ * A stalled body (issue #10, defect 8). Before any of the response went out,
+ * the client gets 408 with `Connection: close` (RFC 9110 §15.5.9), and the
+ * request to the backend is aborted once it is written and logged; after,
+ * the connection is just closed, which aborts the backend request too.
+ */
+function timeOutBody (req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket
+  if (res.headersSent || res.writableEnded || !socket.writable) {
+    socket.destroy()
+    return
+  }
+  const failure = new GatewayError('request_timeout', { message: 'The request body stalled.' })
+  const body = JSON.stringify(toErrorBody(failure))
+  res.writeHead(failure.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    connection: 'close'
+  })
+  // After the access log's `close` listener, so that the log line says 408, not the 499 of the abort.
+  res.once('close', abortUpstream)
+  res.end(body, () => socket.destroy())
+}
+
+/**
+ * Polls the socket's byte counter rather than listening for `data`: a
+ * `data` listener would switch the body stream to flowing mode under the
+ * forwarder's feet. One timer per request with a body, for as long as the
+ * body is being received; bodiless requests cost nothing.
+ */
+function watchBody (req: IncomingMessage, res: ServerResponse, idleMs: number, tickMs: number): void {
+  const socket = req.socket
+  let lastBytes = socket.bytesRead
+  let lastProgress = performance.now()
+  const timer = setInterval(() => {
+    if (socket.destroyed || req.complete) {
+      clearInterval(timer)
+      return
+    }
+    const now = performance.now()
+    if (socket.bytesRead !== lastBytes || !readyToRead(req)) {
+      lastBytes = socket.bytesRead
+      lastProgress = now
+      return
+    }
+    if (now - lastProgress < idleMs) return
+    clearInterval(timer)
+    timeOutBody(req, res)
+  }, tickMs)
+  timer.unref()
+  req.once('end', () => clearInterval(timer))
+}
+
+/** Both client-side request timeouts on one listener. The response side has none: SSE and long downloads may run forever. */
+export function applyRequestTimeouts (server: Server, timeouts: RequestTimeouts): void {
+  applyHeaderTimeout(server, timeouts.headerTimeoutMs)
+  const idleMs = timeouts.bodyIdleTimeoutMs
+  if (idleMs === 0) return
+  const tickMs = checkIntervalFor(idleMs)
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (hasBody(req)) watchBody(req, res, idleMs, tickMs)
+  })
+}
