@@ -10,6 +10,7 @@ import { registerHttpForwarder } from './forward/http-forwarder.js'
 import type { UpstreamPools } from './forward/upstream-pools.js'
 import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
 import { registerAccessLog } from './logging/access-log.js'
+import { ignoreUpgrade, isWebSocketUpgrade } from './listen/ignore-upgrade.js'
 import { createChildLoggerFactory } from './logging/child-logger-factory.js'
 import { adoptAbsoluteFormAuthority } from './routing/parse-request-target.js'
 import type { RouteStore } from './routing/route-store.js'
@@ -55,6 +56,19 @@ function configureServer (server: Server): Server {
 }
 
 /**
+ * Node sends every request with `Connection: upgrade` to the `upgrade`
+ * event. Only WebSocket handshakes go on to the upgrade branch; any other
+ * Upgrade (h2c) is ignored and the request is served as plain HTTP
+ * (RFC 9110 §7.8, issue #10).
+ */
+function listenForUpgrades (server: Server, onUpgrade: UpgradeListener | undefined): void {
+  if (onUpgrade === undefined) return
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (isWebSocketUpgrade(req) || !ignoreUpgrade(server, req, socket, head)) onUpgrade(req, socket, head)
+  })
+}
+
+/**
  * The Fastify app with every route and hook, not listening: tests and main
  * decide where it listens.
  */
@@ -75,7 +89,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     serverFactory: (httpHandler) => {
       handler = httpHandler
       const server = configureServer(createServer(httpHandler))
-      if (deps.onUpgrade !== undefined) server.on('upgrade', deps.onUpgrade)
+      listenForUpgrades(server, deps.onUpgrade)
       return server
     },
     clientErrorHandler: onClientError,
@@ -117,7 +131,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     createListenerServer () {
       const server = configureServer(createServer(handler as RequestHandler))
       server.on('clientError', onClientError)
-      if (deps.onUpgrade !== undefined) server.on('upgrade', deps.onUpgrade)
+      listenForUpgrades(server, deps.onUpgrade)
       return server
     }
   }
