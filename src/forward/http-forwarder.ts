@@ -140,10 +140,18 @@ export async function registerHttpForwarder (app: FastifyInstance, deps: HttpFor
     // compact line instead.
     logLevel: 'error',
     handler (request, reply) {
-      const match = matchRoute(deps.store.current, parseRequestTarget(request.raw.url ?? '/'))
+      const target = parseRequestTarget(request.raw.url ?? '/')
+      const match = matchRoute(deps.store.current, target)
       if (match === null) throw new GatewayError('no_route')
       request.routeMatch = match
       const { route } = match
+      const { stripPrefix, rewrite } = route.options
+      if (match.atPrefix && stripPrefix && rewrite.endsWith('/') && (request.method === 'GET' || request.method === 'HEAD')) {
+        // As nginx does for a prefix location (issue #10, defect 7): a page
+        // served at `/svc/ui` resolves its relative links outside the prefix.
+        // Only where the slash leaves the backend's path unchanged (`/`).
+        return reply.code(301).header('location', `${target.rawPath}/${target.query}`).send()
+      }
       const service = route.service
       if (route.status === 'down') {
         // Known but not running (issue #4): the client may retry shortly.
