@@ -7,6 +7,7 @@ import { registerAdminRoutes } from './admin/admin-routes.js'
 import { GatewayError } from './forward/gateway-errors.js'
 import { sendGatewayError } from './forward/error-response.js'
 import { registerHttpForwarder } from './forward/http-forwarder.js'
+import type { TrustedProxies } from './forward/trusted-proxies.js'
 import type { UpstreamPools } from './forward/upstream-pools.js'
 import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
 import { registerAccessLog } from './logging/access-log.js'
@@ -28,6 +29,8 @@ export interface ServerDeps {
   readonly checkHost?: (req: IncomingMessage) => GatewayError | null
   /** Current services.d errors, shown by the health endpoint. */
   readonly configErrors?: () => readonly string[]
+  /** Whose X-Forwarded-* to keep (issue #10); by default only unix-listener clients'. */
+  readonly trustedProxies?: TrustedProxies
 }
 
 export interface BuiltServer {
@@ -123,7 +126,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     else done(failure)
   })
   registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []) })
-  await registerHttpForwarder(app, { store: deps.store, pools: deps.pools })
+  await registerHttpForwarder(app, { store: deps.store, pools: deps.pools, trustedProxies: deps.trustedProxies })
   await app.ready()
 
   return {

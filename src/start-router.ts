@@ -2,6 +2,7 @@ import { access, constants, mkdir, stat } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { ROUTER_DEFAULTS } from './config/router-defaults.js'
 import { SnapshotSource } from './discovery/snapshot-source.js'
+import { parseProxyRange, TrustedProxies, type ProxyRange } from './forward/trusted-proxies.js'
 import { UpstreamPools } from './forward/upstream-pools.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
 import { closeListener, listenOn, type Listener } from './listen/start-listeners.js'
@@ -33,6 +34,8 @@ export interface RouterOptions {
   readonly handshakeTimeoutMs?: number
   readonly allowedOrigins?: readonly string[]
   readonly allowedHosts?: readonly string[]
+  /** `--trusted-proxy` CIDRs or addresses whose X-Forwarded-* are kept (issue #10). */
+  readonly trustedProxies?: readonly string[]
 }
 
 export interface RunningRouter {
@@ -92,9 +95,20 @@ function reportOnce (log: Logger, reported: Set<string>, snapshot: RouterSnapsho
   for (const key of current) reported.add(key)
 }
 
+function parseTrustedProxies (texts: readonly string[]): TrustedProxies {
+  const ranges: ProxyRange[] = []
+  for (const text of texts) {
+    const range = parseProxyRange(text)
+    if (range === null) throw new StartupError('trusted_proxy', `--trusted-proxy: "${text}" is not an IP address or CIDR`)
+    ranges.push(range)
+  }
+  return new TrustedProxies(ranges)
+}
+
 /** Wires discovery → pure table build → atomic swap → forwarders, then listens. */
 export async function startRouter (options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger
+  const trustedProxies = parseTrustedProxies(options.trustedProxies ?? [])
   await prepareSocketDir(options.socketDir)
 
   const store = new RouteStore()
@@ -133,10 +147,11 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     logger: log,
     connectTimeoutMs: options.connectTimeoutMs,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? ROUTER_DEFAULTS.handshakeTimeoutMs,
-    idleTimeoutMs: options.tunnelIdleTimeoutMs ?? ROUTER_DEFAULTS.tunnelIdleTimeoutMs
+    idleTimeoutMs: options.tunnelIdleTimeoutMs ?? ROUTER_DEFAULTS.tunnelIdleTimeoutMs,
+    trustedProxies
   })
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
-  const { app, createListenerServer } = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors })
+  const { app, createListenerServer } = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, trustedProxies })
   const listeners: Listener[] = []
   try {
     for (const [i, address] of options.listen.entries()) {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { TrustedProxies } from '../forward/trusted-proxies.js'
 import { buildUpstreamHeaders, targetHost } from '../forward/upstream-request-headers.js'
 import type { RouteMatch } from '../routing/match-route.js'
 
@@ -13,10 +14,10 @@ import type { RouteMatch } from '../routing/match-route.js'
  * has changeOrigin or header rules), so the backend negotiates subprotocols
  * and extensions with the client itself.
  */
-export function buildUpstreamHead (req: IncomingMessage, match: RouteMatch): string {
+export function buildUpstreamHead (req: IncomingMessage, match: RouteMatch, proxies?: TrustedProxies): string {
   // headersDistinct keeps repeated headers as separate lines instead of joining them.
   const { route } = match
-  const headers = buildUpstreamHeaders(req, route, req.headersDistinct as IncomingHttpHeaders)
+  const headers = buildUpstreamHeaders(req, route, req.headersDistinct as IncomingHttpHeaders, proxies)
   if (route.options.changeOrigin && headers.origin !== undefined) {
     // A backend that checks Origin against its own name (RFC 6455 §4.2.1) sees itself.
     headers.origin = `${route.upstream.kind === 'url' && route.upstream.secure ? 'https' : 'http'}://${targetHost(route.upstream)}`

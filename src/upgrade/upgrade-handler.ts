@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { classifyUpstreamError, GatewayError, innermostCode } from '../forward/gateway-errors.js'
+import type { TrustedProxies } from '../forward/trusted-proxies.js'
 import { matchRoute, type RouteMatch } from '../routing/match-route.js'
 import { adoptAbsoluteFormAuthority, parseRequestTarget } from '../routing/parse-request-target.js'
 import type { RouteStore } from '../routing/route-store.js'
@@ -33,6 +34,8 @@ export interface UpgradeDeps {
   readonly handshakeTimeoutMs: number
   /** 0 = tunnels may stay quiet forever. */
   readonly idleTimeoutMs: number
+  /** Whose X-Forwarded-* to keep (issue #10); by default only unix-listener clients'. */
+  readonly trustedProxies?: TrustedProxies
 }
 
 interface Accepted {
@@ -175,7 +178,7 @@ async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer,
   const startedAt = performance.now()
   try {
     await connectBackend(backend, timeouts.connectMs ?? deps.connectTimeoutMs, route.service, route.upstream.kind === 'url' && route.upstream.secure)
-    backend.write(buildUpstreamHead(req, match))
+    backend.write(buildUpstreamHead(req, match, deps.trustedProxies))
     const { head, rest } = await readResponseHead(backend, timeouts.upstreamMs ?? deps.handshakeTimeoutMs)
     const verdict = judgeUpgradeResponse(head, handshake.key)
     if (verdict === 'invalid') throw new GatewayError('bad_gateway', { service: route.service, message: 'The service sent an invalid WebSocket handshake response.' })
