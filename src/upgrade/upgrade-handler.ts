@@ -178,7 +178,7 @@ async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer,
   const startedAt = performance.now()
   try {
     await connectBackend(backend, timeouts.connectMs ?? deps.connectTimeoutMs, route.service, route.upstream.kind === 'url' && route.upstream.secure)
-    backend.write(buildUpstreamHead(req, match, deps.trustedProxies))
+    backend.write(buildUpstreamHead(req, match, deps.trustedProxies), 'latin1')
     const { head, rest } = await readResponseHead(backend, timeouts.upstreamMs ?? deps.handshakeTimeoutMs)
     const verdict = judgeUpgradeResponse(head, handshake.key)
     if (verdict === 'invalid') throw new GatewayError('bad_gateway', { service: route.service, message: 'The service sent an invalid WebSocket handshake response.' })
