@@ -191,6 +191,8 @@ async function tunnel (req: IncomingMessage, client: Duplex, head: Buffer, accep
     if (verdict === 'relay') {
       deps.stats.refused++
       log.info({ url: req.url, status: responseHead.status }, 'websocket refused by service')
+      // A client that leaves mid-relay still takes the backend connection with it.
+      client.once('close', () => backend.destroy())
       relayResponse(responseHead, rest, backend, client, deps.handshakeTimeoutMs)
       return
     }
