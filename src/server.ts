@@ -8,12 +8,14 @@ import type { RescanFailure } from './discovery/snapshot-source.js'
 import { GatewayError } from './forward/gateway-errors.js'
 import { sendGatewayError } from './forward/error-response.js'
 import { registerHttpForwarder } from './forward/http-forwarder.js'
+import type { TrustedProxies } from './forward/trusted-proxies.js'
 import type { UpstreamPools } from './forward/upstream-pools.js'
 import { checkTransferCoding } from './forward/check-transfer-coding.js'
 import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
 import { applyClientBounds, DEFAULT_CLIENT_BOUNDS, type ClientBounds } from './listen/client-bounds.js'
-import { answerClientError, createInOrderServer } from './listen/serve-in-order.js'
+import { answerClientError, createInOrderServer, upgradeInTurn } from './listen/serve-in-order.js'
 import { registerAccessLog } from './logging/access-log.js'
+import { ignoreUpgrade, isWebSocketUpgrade } from './listen/ignore-upgrade.js'
 import { createChildLoggerFactory } from './logging/child-logger-factory.js'
 import { checkRequestHost } from './routing/request-host.js'
 import type { RouteStore } from './routing/route-store.js'
@@ -35,6 +37,8 @@ export interface ServerDeps {
   readonly rescanFailure?: () => RescanFailure | null
   /** Connection caps and client timeouts for every listener (issue #10); defaults without a cap when left out. */
   readonly clientBounds?: ClientBounds
+  /** Whose X-Forwarded-* to keep (issue #10); by default only unix-listener clients'. */
+  readonly trustedProxies?: TrustedProxies
 }
 
 export interface BuiltServer {
@@ -64,6 +68,19 @@ function configureServer (server: Server, bounds: ClientBounds): Server {
 }
 
 /**
+ * Node sends every request with `Connection: upgrade` to the `upgrade`
+ * event. Only WebSocket handshakes go on to the upgrade branch; any other
+ * Upgrade (h2c) is ignored and the request is served as plain HTTP
+ * (RFC 9110 §7.8, issue #10).
+ */
+function listenForUpgrades (server: Server, onUpgrade: UpgradeListener | undefined): void {
+  if (onUpgrade === undefined) return
+  server.on('upgrade', upgradeInTurn((req, socket, head) => {
+    if (isWebSocketUpgrade(req) || !ignoreUpgrade(server, req, socket, head)) onUpgrade(req, socket, head)
+  }))
+}
+
+/**
  * The Fastify app with every route and hook, not listening: tests and main
  * decide where it listens.
  */
@@ -84,7 +101,9 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     childLoggerFactory: createChildLoggerFactory(),
     serverFactory: (httpHandler) => {
       handler = httpHandler
-      return configureServer(createInOrderServer(httpHandler, deps.onUpgrade), bounds)
+      const server = configureServer(createInOrderServer(httpHandler), bounds)
+      listenForUpgrades(server, deps.onUpgrade)
+      return server
     },
     clientErrorHandler: onClientError,
     frameworkErrors: (error, request, reply) => {
@@ -117,14 +136,15 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     else done(failure)
   })
   registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), rescanFailure: deps.rescanFailure ?? (() => null) })
-  await registerHttpForwarder(app, { store: deps.store, pools: deps.pools })
+  await registerHttpForwarder(app, { store: deps.store, pools: deps.pools, trustedProxies: deps.trustedProxies })
   await app.ready()
 
   return {
     app,
     createListenerServer () {
-      const server = configureServer(createInOrderServer(handler as RequestHandler, deps.onUpgrade), bounds)
+      const server = configureServer(createInOrderServer(handler as RequestHandler), bounds)
       server.on('clientError', onClientError)
+      listenForUpgrades(server, deps.onUpgrade)
       return server
     }
   }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import type { Logger } from 'pino'
 import { ROUTER_DEFAULTS } from './config/router-defaults.js'
 import { SnapshotSource, type SnapshotReader } from './discovery/snapshot-source.js'
+import { parseProxyRange, TrustedProxies, type ProxyRange } from './forward/trusted-proxies.js'
 import { UpstreamPools } from './forward/upstream-pools.js'
 import { ConnectionLimiter } from './listen/connection-limiter.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
@@ -44,6 +45,8 @@ export interface RouterOptions {
   /** Client-side request timeouts (issue #10); 0 = off. */
   readonly headerTimeoutMs?: number
   readonly bodyIdleTimeoutMs?: number
+  /** `--trusted-proxy` CIDRs or addresses whose X-Forwarded-* are kept (issue #10). */
+  readonly trustedProxies?: readonly string[]
 }
 
 export interface RunningRouter {
@@ -128,9 +131,20 @@ function reportOnce (log: Logger, reported: Set<string>, snapshot: RouterSnapsho
   for (const key of current) reported.add(key)
 }
 
+function parseTrustedProxies (texts: readonly string[]): TrustedProxies {
+  const ranges: ProxyRange[] = []
+  for (const text of texts) {
+    const range = parseProxyRange(text)
+    if (range === null) throw new StartupError('trusted_proxy', `--trusted-proxy: "${text}" is not an IP address or CIDR`)
+    ranges.push(range)
+  }
+  return new TrustedProxies(ranges)
+}
+
 /** Wires discovery → pure table build → atomic swap → forwarders, then listens. */
 export async function startRouter (options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger
+  const trustedProxies = parseTrustedProxies(options.trustedProxies ?? [])
   await prepareSocketDir(options.socketDir)
 
   const store = new RouteStore()
@@ -170,7 +184,8 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     logger: log,
     connectTimeoutMs: options.connectTimeoutMs,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? ROUTER_DEFAULTS.handshakeTimeoutMs,
-    idleTimeoutMs: options.tunnelIdleTimeoutMs ?? ROUTER_DEFAULTS.tunnelIdleTimeoutMs
+    idleTimeoutMs: options.tunnelIdleTimeoutMs ?? ROUTER_DEFAULTS.tunnelIdleTimeoutMs,
+    trustedProxies
   })
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
   const fdLimit = readOpenFileLimit()
@@ -188,7 +203,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   let built: BuiltServer | null = null
   try {
     await discovery.start()
-    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure, clientBounds })
+    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure, clientBounds, trustedProxies })
     for (const [i, address] of options.listen.entries()) {
       const listener = await listenOn(i === 0 ? built.app.server : built.createListenerServer(), address)
       listeners.push(listener)

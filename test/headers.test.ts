@@ -53,11 +53,11 @@ t.test('headers named in Connection are dropped before the proxy adds its own', 
   t.equal(headers.connection, 'keep-alive', 'the upstream connection header is the pool\'s own')
 })
 
-t.test('X-Forwarded-* are set, For is appended, Host is kept', async (t) => {
+t.test('X-Forwarded-* are set, an untrusted client\'s own replaced, Host is kept', async (t) => {
   const { backend, url, port } = await setup(t)
   await httpGet(`${url}/svc/ui/x`, { headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https', host: 'app.localhost:8443' } })
   const headers = last(backend.seen).headers
-  t.equal(headers['x-forwarded-for'], '203.0.113.7, 127.0.0.1')
+  t.equal(headers['x-forwarded-for'], '127.0.0.1', 'replaced, not appended to (issue #10; test/forwarded-trust.test.ts)')
   t.equal(headers['x-forwarded-proto'], 'http')
   t.equal(headers['x-forwarded-host'], 'app.localhost:8443')
   t.equal(headers['x-forwarded-prefix'], '/svc/ui')

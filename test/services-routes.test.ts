@@ -105,7 +105,8 @@ t.test('rewrite and stripPrefix', async (t) => {
   const rewritten = JSON.parse((await httpGet(`${url}/api/users?id=7`)).text) as Echo
   t.equal(rewritten.url, '/v2/users?id=7')
   t.equal(rewritten.headers['x-forwarded-prefix'], '/api')
-  t.equal((JSON.parse((await httpGet(`${url}/api`)).text) as Echo).url, '/v2/')
+  t.equal((JSON.parse((await httpGet(`${url}/api`, { method: 'POST' })).text) as Echo).url, '/v2/')
+  t.equal((await httpGet(`${url}/api`)).headers.location, '/api/', 'a GET of the bare prefix is redirected (issue #10)')
   const full = JSON.parse((await httpGet(`${url}/full/path/x`)).text) as Echo
   t.equal(full.url, '/full/path/x')
   t.equal(full.headers['x-forwarded-prefix'], undefined, 'nothing stripped, no prefix announced')

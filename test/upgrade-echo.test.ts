@@ -111,7 +111,7 @@ t.test('the backend sees the rewritten path, the query byte for byte, and the sa
   t.equal(h['x-forwarded-prefix'], '/svc/ws')
   t.equal(h['x-forwarded-proto'], 'http')
   t.equal(h['x-forwarded-host'], `127.0.0.1:${port}`)
-  t.equal(h['x-forwarded-for'], '10.0.0.9, 127.0.0.1', 'appended, as for HTTP')
+  t.equal(h['x-forwarded-for'], '127.0.0.1', 'an untrusted client\'s own is replaced, as for HTTP (issue #10)')
   t.equal(h.host, `127.0.0.1:${port}`, 'Host passes unchanged')
   t.equal(h.cookie, 'session=abc')
   t.equal(h.origin, `http://127.0.0.1:${port}`)

@@ -2,6 +2,7 @@ import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../config/parse-duration.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
+import { parseProxyRange } from '../forward/trusted-proxies.js'
 import { parseListenAddress, type ListenAddress } from '../listen/listen-address.js'
 import type { LogLevel } from '../logging/create-logger.js'
 import { DEFAULT_SOCKET_DIR, OPTIONS } from './option-table.js'
@@ -23,6 +24,7 @@ export interface CliOptions {
   readonly logLevel: LogLevel
   readonly allowedHosts: readonly string[]
   readonly allowedOrigins: readonly string[]
+  readonly trustedProxies: readonly string[]
   readonly maxTunnels: number
   readonly maxTunnelsPerIp: number
   readonly handshakeTimeoutMs: number
@@ -138,6 +140,10 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   const logLevel = (values['log-level'] as string | undefined) ?? fromEnv(env, envNames('log-level')) ?? 'info'
   if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${[...LOG_LEVELS].join(', ')}`)
 
+  const trustedProxies = listOption('trusted-proxy', values['trusted-proxy'] as string[] | undefined, env)
+  const badProxy = trustedProxies.find((text) => parseProxyRange(text) === null)
+  if (badProxy !== undefined) throw new UsageError(`--trusted-proxy: "${badProxy}" is not an IP address or CIDR`)
+
   const socketDir = resolve(cliDir ?? envDir ?? DEFAULT_SOCKET_DIR)
   const servicesDirText = (values['services-dir'] as string | undefined) ?? fromEnv(env, envNames('services-dir'))
   return {
@@ -153,6 +159,7 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
     logLevel: logLevel as LogLevel,
     allowedHosts: listOption('allowed-host', values['allowed-host'] as string[] | undefined, env),
     allowedOrigins: listOption('allowed-origin', values['allowed-origin'] as string[] | undefined, env),
+    trustedProxies,
     maxTunnels: countOption('max-tunnels', values['max-tunnels'] as string | undefined, env, ROUTER_DEFAULTS.maxTunnels),
     maxTunnelsPerIp: countOption('max-tunnels-per-ip', values['max-tunnels-per-ip'] as string | undefined, env, ROUTER_DEFAULTS.maxTunnelsPerIp),
     handshakeTimeoutMs: durationOption('handshake-timeout', values['handshake-timeout'] as string | undefined, env, ROUTER_DEFAULTS.handshakeTimeoutMs),

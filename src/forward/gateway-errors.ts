@@ -11,6 +11,7 @@ export type GatewayErrorCode =
   | 'no_route'
   | 'method_not_allowed'
   | 'request_timeout'
+  | 'upgrade_required'
   | 'headers_too_large'
   | 'bad_gateway'
   | 'service_unavailable'
@@ -25,6 +26,7 @@ const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   no_route: 404,
   method_not_allowed: 405,
   request_timeout: 408,
+  upgrade_required: 426,
   headers_too_large: 431,
   // nginx's non-standard 499: the client went away; only ever logged.
   client_closed: 499,
@@ -41,6 +43,7 @@ const DEFAULT_MESSAGE: Readonly<Record<GatewayErrorCode, string>> = {
   no_route: 'No service is routed at this path.',
   method_not_allowed: 'This method is not supported here.',
   request_timeout: 'The request was not received in time.',
+  upgrade_required: 'Only WebSocket version 13 is supported.',
   headers_too_large: 'The request headers are too large.',
   client_closed: 'The client closed the connection.',
   internal_error: 'The router failed to handle the request.',

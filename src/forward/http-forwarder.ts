@@ -11,6 +11,7 @@ import { routeLogFields } from '../logging/route-log-fields.js'
 import { applyHeaderRules } from './header-rules.js'
 import { stripResponseHopHeaders, type HeaderMap } from './hop-headers.js'
 import { rewriteLocation } from './rewrite-location.js'
+import type { TrustedProxies } from './trusted-proxies.js'
 import { buildUpstreamHeaders } from './upstream-request-headers.js'
 import { UPSTREAM_REQUEST, type UpstreamPools, type UpstreamRequest } from './upstream-pools.js'
 
@@ -26,6 +27,8 @@ declare module 'fastify' {
 export interface HttpForwarderDeps {
   readonly store: RouteStore
   readonly pools: UpstreamPools
+  /** Whose X-Forwarded-* to keep (issue #10); by default only unix-listener clients'. */
+  readonly trustedProxies?: TrustedProxies
 }
 
 /**
@@ -62,9 +65,9 @@ function abortUpstreamIfUnfinished (this: ServerResponse & { aborted?: boolean }
   this.emit('abort')
 }
 
-function upstreamHeaders (request: FastifyRequest): HeaderMap {
+function upstreamHeaders (request: FastifyRequest, proxies: TrustedProxies | undefined): HeaderMap {
   const match = request.routeMatch as RouteMatch
-  const headers = buildUpstreamHeaders(request.raw, match.route)
+  const headers = buildUpstreamHeaders(request.raw, match.route, request.raw.headers, proxies)
   const upstream: UpstreamRequest = {
     origin: match.route.upstream.origin,
     path: match.upstreamPath,
@@ -91,10 +94,10 @@ function clientHeaders (headers: HeaderMap, request: FastifyRequest): HeaderMap 
  * its callbacks find the request's route on `request.routeMatch` instead of
  * closing over it, so a request allocates no options or closures.
  */
-function forwardOptions (log: FastifyBaseLogger): FastifyReplyFromHooks {
+function forwardOptions (log: FastifyBaseLogger, proxies: TrustedProxies | undefined): FastifyReplyFromHooks {
   return {
     retryDelay,
-    rewriteRequestHeaders: (request) => upstreamHeaders(request as FastifyRequest) as never,
+    rewriteRequestHeaders: (request) => upstreamHeaders(request as FastifyRequest, proxies) as never,
     rewriteHeaders: (headers, request) => clientHeaders(headers as HeaderMap, request as FastifyRequest) as never,
     onError: (errorReply, { error }) => {
       const route = (errorReply.request.routeMatch as RouteMatch).route
@@ -137,7 +140,7 @@ export async function registerHttpForwarder (app: FastifyInstance, deps: HttpFor
   }
   app.decorateRequest('routeMatch', null)
   app.decorateRequest('clientResponse', null)
-  const options = forwardOptions(app.log)
+  const options = forwardOptions(app.log, deps.trustedProxies)
 
   app.route({
     method: app.supportedMethods.filter((m) => m !== 'CONNECT'),
@@ -148,10 +151,18 @@ export async function registerHttpForwarder (app: FastifyInstance, deps: HttpFor
     // compact line instead.
     logLevel: 'error',
     handler (request, reply) {
-      const match = matchRoute(deps.store.current, parseRequestTarget(request.raw.url ?? '/'))
+      const target = parseRequestTarget(request.raw.url ?? '/')
+      const match = matchRoute(deps.store.current, target)
       if (match === null) throw new GatewayError('no_route')
       request.routeMatch = match
       const { route } = match
+      const { stripPrefix, rewrite } = route.options
+      if (match.atPrefix && stripPrefix && rewrite.endsWith('/') && (request.method === 'GET' || request.method === 'HEAD')) {
+        // As nginx does for a prefix location (issue #10, defect 7): a page
+        // served at `/svc/ui` resolves its relative links outside the prefix.
+        // Only where the slash leaves the backend's path unchanged (`/`).
+        return reply.code(301).header('location', `${target.rawPath}/${target.query}`).send()
+      }
       const service = route.service
       if (route.status === 'down') {
         // Known but not running (issue #4): the client may retry shortly.

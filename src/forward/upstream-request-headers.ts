@@ -3,6 +3,7 @@ import type { Route, Upstream } from '../routing/route-types.js'
 import { addForwardedHeaders } from './forwarded-headers.js'
 import { applyHeaderRules } from './header-rules.js'
 import { stripRequestHopHeaders, type HeaderMap } from './hop-headers.js'
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from './trusted-proxies.js'
 
 /** The `Host` a target expects when the route has `changeOrigin`. */
 export function targetHost (upstream: Upstream): string {
@@ -11,18 +12,21 @@ export function targetHost (upstream: Upstream): string {
 
 /**
  * The request headers a backend gets, for plain HTTP and WebSocket alike:
- * hop-by-hop headers dropped first (RFC 9110 §7.6.1), then X-Forwarded-*,
- * then the route's `changeOrigin` and `requestHeaders` rules. `headers`
- * defaults to the request's own; the upgrade path passes headersDistinct to
- * keep repeated headers on separate lines.
+ * hop-by-hop headers dropped first (RFC 9110 §7.6.1), then X-Forwarded-*
+ * (the client's own kept only from a trusted proxy), then the route's
+ * `changeOrigin` and `requestHeaders` rules. `headers` defaults to the
+ * request's own; the upgrade path passes headersDistinct to keep repeated
+ * headers on separate lines.
  */
-export function buildUpstreamHeaders (req: IncomingMessage, route: Route, headers: IncomingHttpHeaders = req.headers): HeaderMap {
+export function buildUpstreamHeaders (req: IncomingMessage, route: Route, headers: IncomingHttpHeaders = req.headers, proxies: TrustedProxies = NO_TRUSTED_PROXIES): HeaderMap {
   const out = stripRequestHopHeaders(headers)
   // Exactly the Host that checkRequestHost accepted (an absolute-form target's authority, if any),
   // never a raw line from headersDistinct (issue #10, defect 3).
   if (req.headers.host !== undefined) out.host = req.headers.host
+  const clientAddress = req.socket.remoteAddress
   addForwardedHeaders(out, {
-    clientAddress: req.socket.remoteAddress,
+    clientAddress,
+    trusted: proxies.trusts(clientAddress),
     proto: 'http',
     host: req.headers.host,
     prefix: route.options.stripPrefix ? route.forwardedPrefix : undefined

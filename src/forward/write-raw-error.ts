@@ -1,6 +1,15 @@
 import { STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { GatewayError, toErrorBody } from './gateway-errors.js'
+import { GatewayError, toErrorBody, type GatewayErrorCode } from './gateway-errors.js'
+
+/**
+ * Lines a status needs besides the body. A 426 must name the protocol to
+ * switch to, with `upgrade` in Connection (RFC 9110 §15.5.22, §7.8), and for
+ * WebSocket the one version the router speaks (RFC 6455 §4.4).
+ */
+const EXTRA_LINES: Partial<Record<GatewayErrorCode, readonly string[]>> = {
+  upgrade_required: ['Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Connection: Upgrade, close']
+}
 
 /**
  * Answers on a bare socket, where no ServerResponse exists (parser errors,
@@ -19,7 +28,7 @@ export function writeRawError (socket: Duplex, err: GatewayError): void {
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Cache-Control: no-store',
-    'Connection: close'
+    ...(EXTRA_LINES[err.code] ?? ['Connection: close'])
   ]
   if (err.retryAfter !== undefined) lines.push(`Retry-After: ${err.retryAfter}`)
   socket.end(lines.join('\r\n') + '\r\n\r\n' + body)

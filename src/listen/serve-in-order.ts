@@ -65,7 +65,7 @@ function pendingResponse (socket: Duplex): ServerResponse | undefined {
  * response still writing and owns the socket's errors. If that response
  * closed the connection, the upgrade never runs.
  */
-function upgradeInTurn (onUpgrade: UpgradeHandler): UpgradeHandler {
+export function upgradeInTurn (onUpgrade: UpgradeHandler): UpgradeHandler {
   return (req, socket, head) => {
     const pending = pendingResponse(socket)
     if (pending === undefined) {
@@ -119,12 +119,11 @@ export function answerClientError (socket: Duplex, answer: () => void): void {
  * (routing/request-host.ts) and gets its JSON 400, not Node's empty one,
  * which also let the requests pipelined behind it run (issue #10, defect 11).
  */
-export function createInOrderServer (handler: RequestHandler, onUpgrade?: UpgradeHandler): Server {
+export function createInOrderServer (handler: RequestHandler): Server {
   const server = createServer({ requireHostHeader: false }, inTurn(handler))
   server.on('checkContinue', inTurn((req, res) => {
     res.writeContinue()
     handler(req, res)
   }))
-  if (onUpgrade !== undefined) server.on('upgrade', upgradeInTurn(onUpgrade))
   return server
 }

@@ -5,6 +5,8 @@ export interface RouteMatch {
   readonly route: Route
   /** Path and query to send upstream; the part after the prefix is byte for byte as received. */
   readonly upstreamPath: string
+  /** The path is the prefix itself, without its trailing slash (`/svc/ui`). */
+  readonly atPrefix: boolean
 }
 
 /** `rewrite` + what followed the prefix, with one slash between them. */
@@ -45,7 +47,8 @@ export function matchRoute (table: RouteTable, target: RequestTarget): RouteMatc
   for (let depth = keys.length; depth >= 1; depth--) {
     const route = table.byKey.get(keys[depth - 1] as string)
     if (route === undefined) continue
-    return { route, upstreamPath: upstreamPathFor(route, target, target.segmentEnds[depth - 1] as number) }
+    const prefixEnd = target.segmentEnds[depth - 1] as number
+    return { route, upstreamPath: upstreamPathFor(route, target, prefixEnd), atPrefix: prefixEnd === target.rawPath.length }
   }
   return null
 }

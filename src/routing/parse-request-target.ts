@@ -1,4 +1,5 @@
 import { GatewayError } from '../forward/gateway-errors.js'
+import { checkPathSegments } from './check-path-segments.js'
 
 /** The request target split for matching; the path itself is never re-encoded. */
 export interface RequestTarget {
@@ -12,7 +13,6 @@ export interface RequestTarget {
   readonly segmentEnds: readonly number[]
 }
 
-const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i
 /** A `%` not followed by two hex digits (RFC 3986 §2.1). */
 const BAD_ESCAPE = /%(?![0-9a-f]{2})/i
 
@@ -31,8 +31,9 @@ function stripAbsoluteForm (target: string): string {
 
 /**
  * Splits and checks a request target. Dot-segments are refused outright rather
- * than resolved (RFC 3986 §5.2.4), in raw or percent-encoded form, because a
- * backend that resolves them differently from us is a path-confusion hole.
+ * than resolved (RFC 3986 §5.2.4), in raw or percent-encoded form and between
+ * encoded separators too (check-path-segments.ts), because a backend that
+ * resolves them differently from us is a path-confusion hole.
  */
 export function parseRequestTarget (target: string): RequestTarget {
   const origin = stripAbsoluteForm(target)
@@ -41,14 +42,13 @@ export function parseRequestTarget (target: string): RequestTarget {
   const query = q === -1 ? '' : origin.slice(q)
   // As nginx does; checked here so that HTTP and WebSocket refuse alike.
   if (BAD_ESCAPE.test(rawPath)) throw badPath('The path contains a malformed percent-escape.')
+  checkPathSegments(rawPath)
   const segments: string[] = []
   const segmentEnds: number[] = []
   let start = 1
   for (let i = 1; i <= rawPath.length; i++) {
     if (i === rawPath.length || rawPath.charCodeAt(i) === 47) {
-      const segment = rawPath.slice(start, i)
-      if (DOT_SEGMENT.test(segment)) throw badPath('The path must not contain "." or ".." segments.')
-      segments.push(segment)
+      segments.push(rawPath.slice(start, i))
       segmentEnds.push(i)
       start = i + 1
     }

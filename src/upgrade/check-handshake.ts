@@ -18,8 +18,10 @@ function refuse (message: string): GatewayError {
 /**
  * Step 1. Only an RFC 6455 §4.1 opening handshake may become a tunnel. Any
  * other upgrade (h2c above all, RFC 9113 §3.1 removed it but clients still
- * send it) is refused with 400 rather than forwarded: a backend that honours
- * h2c behind a proxy that does not understand it is a smuggling channel. A
+ * send it) never reaches this step: server.ts serves it as plain HTTP with
+ * the Upgrade dropped (listen/ignore-upgrade.ts). Should one get here, it is
+ * refused with 400 rather than forwarded: a backend that honours h2c behind
+ * a proxy that does not understand it is a smuggling channel. A
  * handshake never has a body; one that claims one is refused so that no
  * request bytes can hide behind it.
  */
@@ -27,8 +29,11 @@ export function checkHandshake (req: IncomingMessage): Handshake {
   const headers = req.headers
   if (!hasToken(headers.upgrade, 'websocket')) throw refuse('Only WebSocket upgrades are supported.')
   if (req.method !== 'GET') throw refuse('A WebSocket handshake must use GET.')
+  // RFC 6455 §4.1 needs HTTP/1.1; re-sending a 1.0 handshake as 1.1 would speak for the client.
+  if (req.httpVersion === '1.0' || req.httpVersion === '0.9') throw refuse('A WebSocket handshake needs HTTP/1.1.')
   if (!hasToken(headers.connection, 'upgrade')) throw refuse('A WebSocket handshake needs "Connection: Upgrade".')
-  if (headers['sec-websocket-version'] !== '13') throw refuse('Only WebSocket version 13 is supported.')
+  // RFC 6455 §4.4: any other version (or none) gets 426 naming the one spoken here.
+  if (headers['sec-websocket-version'] !== '13') throw new GatewayError('upgrade_required')
   const key = headers['sec-websocket-key']
   if (typeof key !== 'string' || !KEY_FORMAT.test(key.trim())) throw refuse('The Sec-WebSocket-Key header is missing or malformed.')
   const length = headers['content-length']

@@ -85,7 +85,8 @@ export function relayResponse (head: ResponseHead, rest: Buffer, backend: Socket
     }
   }
 
-  client.write(clientHead(head, framing))
+  // The head was parsed as latin1: written back the same way, its bytes are the backend's own.
+  client.write(clientHead(head, framing), 'latin1')
   if (framing.kind === 'none' || left === 0) {
     done()
     return

@@ -66,18 +66,21 @@ class SocketMeter implements TunnelMeter {
  * node-http-proxy leaked descriptors that way, its issues #559 and #1510). A
  * clean close lets the pipe's end() flush what is still queued for the other
  * side (a WebSocket close frame, typically) and destroys it once flushed, so
- * a peer that never sends its own FIN cannot keep the socket open.
+ * a peer that never sends its own FIN cannot keep the socket open. A socket
+ * destroyed that way (`cutByUs`) closes without having read its peer's FIN,
+ * which is still a clean end: a WebSocket client waits for the server to
+ * close the TCP connection first (RFC 6455 §7.1.1).
  */
-function followClose (closed: Duplex, other: Duplex, onError: () => void): void {
+function followClose (closed: Duplex, other: Duplex, onError: () => void, cutByUs: WeakSet<Duplex>): void {
   closed.once('close', (hadError?: boolean) => {
-    if (hadError === true || !closed.readableEnded) {
+    if (hadError === true || (!closed.readableEnded && !cutByUs.has(closed))) {
       onError()
       other.destroy()
-    } else if (other.writableFinished || other.destroyed) {
-      other.destroy()
-    } else {
-      other.once('finish', () => other.destroy())
+      return
     }
+    cutByUs.add(other)
+    if (other.writableFinished || other.destroyed) other.destroy()
+    else other.once('finish', () => other.destroy())
   })
 }
 
@@ -104,8 +107,9 @@ export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
   const failed = (): void => { if (reason === 'end') reason = 'error' }
   client.on('error', failed)
   backend.on('error', failed)
-  followClose(client, backend, failed)
-  followClose(backend, client, failed)
+  const cutByUs = new WeakSet<Duplex>()
+  followClose(client, backend, failed, cutByUs)
+  followClose(backend, client, failed, cutByUs)
 
   if (input.idleTimeoutMs > 0) {
     // The client socket's timer sees traffic both ways: reads from it and writes to it.

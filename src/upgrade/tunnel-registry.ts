@@ -21,6 +21,7 @@ export class TunnelEntry {
   readonly routeKey: string
   #backend: Socket | null = null
   #onDone: () => void
+  #cutAtShutdown = false
 
   constructor (client: Duplex, ip: string | undefined, service: string, routeKey: string, onDone: () => void) {
     this.client = client
@@ -40,9 +41,19 @@ export class TunnelEntry {
     backend.once('close', () => this.#check())
   }
 
+  /** True once shutdown cut this tunnel (its closing log line says `shutdown`, not `error`). */
+  get cutAtShutdown (): boolean {
+    return this.#cutAtShutdown
+  }
+
   destroy (): void {
     this.client.destroy()
     this.#backend?.destroy()
+  }
+
+  cutForShutdown (): void {
+    this.#cutAtShutdown = true
+    this.destroy()
   }
 
   #check (): void {
@@ -122,7 +133,7 @@ export class TunnelRegistry {
     }
     if (this.#entries.size === 0) return
     const empty = new Promise<void>((resolve) => this.#emptyWaiters.push(resolve))
-    for (const entry of this.#entries) entry.destroy()
+    for (const entry of this.#entries) entry.cutForShutdown()
     await empty
   }
 }

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks'
 import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { classifyUpstreamError, GatewayError, innermostCode } from '../forward/gateway-errors.js'
+import type { TrustedProxies } from '../forward/trusted-proxies.js'
 import { matchRoute, type RouteMatch } from '../routing/match-route.js'
 import { parseRequestTarget } from '../routing/parse-request-target.js'
 import { checkRequestHost } from '../routing/request-host.js'
@@ -22,6 +23,7 @@ import { relayResponse } from './relay-response.js'
 import { spliceTunnel, type SpliceInput } from './splice-tunnel.js'
 import type { TunnelEntry, TunnelRegistry } from './tunnel-registry.js'
 import type { TunnelStats } from './tunnel-stats.js'
+import { watchPendingClient } from './watch-pending-client.js'
 
 export interface UpgradeDeps {
   readonly store: RouteStore
@@ -34,6 +36,8 @@ export interface UpgradeDeps {
   readonly handshakeTimeoutMs: number
   /** 0 = tunnels may stay quiet forever. */
   readonly idleTimeoutMs: number
+  /** Whose X-Forwarded-* to keep (issue #10); by default only unix-listener clients'. */
+  readonly trustedProxies?: TrustedProxies
 }
 
 interface Accepted {
@@ -101,10 +105,10 @@ function connectBackend (backend: Socket, timeoutMs: number, service: string, se
  * The `upgrade` event of every listener (issue #3), as a short list of steps:
  * check the request, resolve the route, build the upstream head, connect,
  * wait for the 101 and check it, then splice. Upgrades never touch
- * reply-from. Until a 101 is accepted the client socket stays paused, so
- * nothing the client sent after its request (Node's `head`, or later bytes)
- * can reach the backend; the kernel's socket buffer and TCP flow control
- * bound what waits.
+ * reply-from. Until a 101 is accepted nothing the client sent after its
+ * request (Node's `head`, or later bytes) can reach the backend: it is held
+ * in a bounded buffer (watch-pending-client.ts), then the kernel's socket
+ * buffer and TCP flow control bound what waits.
  */
 export function createUpgradeHandler (deps: UpgradeDeps): UpgradeListener {
   const log = deps.logger
@@ -144,7 +148,7 @@ export function createUpgradeHandler (deps: UpgradeDeps): UpgradeListener {
  * awaits, and a tunnel may stay open for days, so only what the closing line
  * needs is held here (issue #5: RSS per idle tunnel).
  */
-function openTunnel (input: SpliceInput, log: Logger, url: string | undefined, startedAt: number): void {
+function openTunnel (input: SpliceInput, entry: TunnelEntry, log: Logger, url: string | undefined, startedAt: number): void {
   const { stats } = input
   stats.opened++
   stats.active++
@@ -156,36 +160,42 @@ function openTunnel (input: SpliceInput, log: Logger, url: string | undefined, s
       ms: Math.round(performance.now() - startedAt),
       bytesIn: result.bytesClientToBackend,
       bytesOut: result.bytesBackendToClient,
-      reason: result.reason
+      // Cut by the drain at the end of the shutdown grace, not by a fault (issue #10).
+      reason: entry.cutAtShutdown ? 'shutdown' : result.reason
     }, 'websocket tunnel closed')
   })
 }
 
-async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer, accepted: Accepted, deps: UpgradeDeps, log: Logger): Promise<void> {
+async function tunnel (req: IncomingMessage, client: Duplex, head: Buffer, accepted: Accepted, deps: UpgradeDeps, log: Logger): Promise<void> {
   const { handshake, match, entry } = accepted
   const { route } = match
   const { timeouts } = route.options
   const backend = openBackend(route.upstream)
   backend.on('error', (err: NodeJS.ErrnoException) => log.debug({ err: { code: err.code } }, 'websocket backend socket error'))
   entry.attachBackend(backend)
-  // A client that leaves during the handshake takes the backend connection with it.
-  const onClientGone = (): void => { backend.destroy() }
-  client.once('close', onClientGone)
+  // A client that leaves during the handshake takes the backend connection
+  // with it, and so frees its tunnel slot at once.
+  const pending = watchPendingClient(client, head, () => {
+    client.destroy()
+    backend.destroy()
+  })
 
   const startedAt = performance.now()
   try {
     await connectBackend(backend, timeouts.connectMs ?? deps.connectTimeoutMs, route.service, route.upstream.kind === 'url' && route.upstream.secure)
-    backend.write(buildUpstreamHead(req, match))
-    const { head, rest } = await readResponseHead(backend, timeouts.upstreamMs ?? deps.handshakeTimeoutMs)
-    const verdict = judgeUpgradeResponse(head, handshake.key)
+    backend.write(buildUpstreamHead(req, match, deps.trustedProxies), 'latin1')
+    const { head: responseHead, rest } = await readResponseHead(backend, timeouts.upstreamMs ?? deps.handshakeTimeoutMs)
+    const clientRest = pending.stop()
+    const verdict = judgeUpgradeResponse(responseHead, handshake.key)
     if (verdict === 'invalid') throw new GatewayError('bad_gateway', { service: route.service, message: 'The service sent an invalid WebSocket handshake response.' })
     if (verdict === 'relay') {
       deps.stats.refused++
-      log.info({ url: req.url, status: head.status }, 'websocket refused by service')
-      relayResponse(head, rest, backend, client, deps.handshakeTimeoutMs)
+      log.info({ url: req.url, status: responseHead.status }, 'websocket refused by service')
+      // A client that leaves mid-relay still takes the backend connection with it.
+      client.once('close', () => backend.destroy())
+      relayResponse(responseHead, rest, backend, client, deps.handshakeTimeoutMs)
       return
     }
-    client.off('close', onClientGone)
     if (client.destroyed || backend.destroyed) {
       client.destroy()
       backend.destroy()
@@ -194,14 +204,15 @@ async function tunnel (req: IncomingMessage, client: Duplex, clientRest: Buffer,
     openTunnel({
       client,
       backend,
-      responseHead: head.raw,
+      responseHead: responseHead.raw,
       backendRest: rest,
       clientRest,
       stats: deps.stats,
       idleTimeoutMs: timeouts.tunnelIdleMs ?? deps.idleTimeoutMs
-    }, log, req.url, startedAt)
+    }, entry, log, req.url, startedAt)
   } catch (err) {
-    const failure = classifyUpstreamError(err, route.service)
+    pending.stop()
+    const failure = pending.gone ? new GatewayError('client_closed', { service: route.service }) : classifyUpstreamError(err, route.service)
     deps.stats.refused++
     log[failure.code === 'client_closed' ? 'debug' : 'warn']({ url: req.url, status: failure.status, error: failure.code, cause: innermostCode(err) }, 'websocket handshake failed')
     backend.destroy()

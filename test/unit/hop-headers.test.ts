@@ -31,14 +31,14 @@ t.test('request stripping also drops Expect', async (t) => {
 })
 
 t.test('X-Forwarded-* are added after stripping', async (t) => {
-  t.same(addForwardedHeaders({ 'x-forwarded-for': ['1.1.1.1', '2.2.2.2'] }, { clientAddress: '3.3.3.3', proto: 'http', host: 'h', prefix: '/a/b' }), {
+  t.same(addForwardedHeaders({ 'x-forwarded-for': ['1.1.1.1', '2.2.2.2'] }, { clientAddress: '3.3.3.3', trusted: true, proto: 'http', host: 'h', prefix: '/a/b' }), {
     'x-forwarded-for': '1.1.1.1, 2.2.2.2, 3.3.3.3',
     'x-forwarded-proto': 'http',
     'x-forwarded-host': 'h',
     'x-forwarded-prefix': '/a/b'
   })
-  t.same(addForwardedHeaders({ 'x-forwarded-host': 'spoofed' }, { clientAddress: undefined, proto: 'http', host: undefined, prefix: '/a' }), {
+  t.same(addForwardedHeaders({ 'x-forwarded-host': 'spoofed' }, { clientAddress: undefined, trusted: false, proto: 'http', host: undefined, prefix: '/a' }), {
     'x-forwarded-proto': 'http',
     'x-forwarded-prefix': '/a'
-  }, 'a unix-listener client adds no X-Forwarded-For, and a stale X-Forwarded-Host goes')
+  }, 'no address adds no X-Forwarded-For, and an untrusted X-Forwarded-Host goes')
 })
