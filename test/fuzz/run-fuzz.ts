@@ -1,0 +1,182 @@
+/**
+ * `npm run fuzz`: the request-head fuzzer of issue #10. Generates case
+ * after case from one seed, sends them through the real router at
+ * `--concurrency`, checks every outcome and the backends' logs, replays
+ * each failure alone to confirm it, and checks that the router's fds and
+ * RSS came back. Exits 1 on any confirmed failure.
+ */
+import { generateCase } from './generate-case.js'
+import { describeCase, escapeBytes } from './describe-case.js'
+import { FuzzSession, type Failure, type FailureClass } from './fuzz-session.js'
+import type { FuzzOptions } from './options.js'
+import type { Timing } from './send-case.js'
+
+function note (line: string): void {
+  process.stderr.write(`${line}\n`)
+}
+
+const MiB = 1024 * 1024
+
+/** Replays at most this many candidates per class: a bug that fires thousands of times needs a few examples. */
+const CONFIRM_PER_CLASS = 5
+const REPLAY_TIMING: Timing = { idleMs: 2000, closeDeadlineMs: 5000 }
+
+async function waitForFds (session: FuzzSession, target: number, timeoutMs: number): Promise<number> {
+  const until = performance.now() + timeoutMs
+  let fds = session.router.usage().fds
+  while (fds > target && performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    fds = session.router.usage().fds
+  }
+  return fds
+}
+
+async function runRange (session: FuzzSession, options: FuzzOptions, from: number, to: number, timing: Timing, progress: (done: number) => void): Promise<void> {
+  let next = from
+  const worker = async (): Promise<void> => {
+    while (next < to && session.alive) {
+      const index = next++
+      await session.run(generateCase(options.seed, index, { port: session.router.port }), timing)
+      progress(index)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, to - from) }, worker))
+}
+
+async function replayOne (options: FuzzOptions): Promise<number> {
+  const session = new FuzzSession()
+  await session.start()
+  try {
+    const index = options.only as number
+    const c = generateCase(options.seed, index, { port: session.router.port })
+    note(`replaying seed ${options.seed} case ${index}\n${describeCase(c)}`)
+    const outcome = await session.run(c, REPLAY_TIMING)
+    await session.settle(1000)
+    note(`  received (${outcome.received.length} bytes${outcome.finSent ? ', after the client sent FIN' : ''}${outcome.error !== null ? `, ${outcome.error}` : ''}): ${escapeBytes(outcome.received, 1500)}`)
+    for (const f of session.failures) note(`  FAILURE ${f.cls}: ${f.detail}`)
+    if (session.failures.length === 0) note('  no failure')
+    return session.failures.length === 0 ? 0 : 1
+  } finally {
+    await session.stop()
+  }
+}
+
+interface Confirmed extends Failure {
+  readonly confirmed: boolean
+}
+
+async function confirm (session: FuzzSession, options: FuzzOptions, candidates: readonly Failure[]): Promise<Confirmed[]> {
+  const out: Confirmed[] = []
+  const tried = new Map<FailureClass, number>()
+  const done = new Set<string>()
+  for (const f of candidates) {
+    const key = `${f.cls} ${f.index}`
+    if (done.has(key)) continue
+    done.add(key)
+    const n = tried.get(f.cls) ?? 0
+    if (f.index < 0 || n >= CONFIRM_PER_CLASS || !session.alive) continue
+    tried.set(f.cls, n + 1)
+    const before = session.failures.length
+    await session.run(generateCase(options.seed, f.index, { port: session.router.port }), REPLAY_TIMING)
+    await session.settle(300)
+    const again = session.failures.slice(before)
+    session.failures.length = before
+    out.push({ ...f, confirmed: again.some((g) => g.cls === f.cls && g.index === f.index) })
+  }
+  return out
+}
+
+export async function runFuzz (options: FuzzOptions): Promise<number> {
+  if (options.only !== null) return replayOne(options)
+  const timing: Timing = { idleMs: options.idleMs, closeDeadlineMs: options.closeDeadlineMs }
+  const session = new FuzzSession()
+  await session.start()
+  const started = performance.now()
+  const to = options.from + options.cases
+  note(`fuzz: seed ${options.seed}, cases ${options.from}..${to - 1}, concurrency ${options.concurrency}, router pid ${session.router.pid}`)
+  try {
+    const fdsStart = session.router.usage().fds
+    const warm = Math.min(to, options.from + Math.max(200, Math.min(2000, Math.floor(options.cases / 10))))
+    let reported = 0
+    const step = Math.max(1000, Math.floor(options.cases / 10))
+    const progress = (): void => {
+      const done = session.stats.cases
+      if (done - reported < step) return
+      reported = done
+      const secs = (performance.now() - started) / 1000
+      note(`  ${done.toLocaleString('en')} cases, ${(done / secs).toFixed(0)}/s, ${session.failures.length} candidate failures, router rss ${(session.router.usage().rssBytes / MiB).toFixed(0)} MiB`)
+    }
+    await runRange(session, options, options.from, warm, timing, progress)
+    await session.router.gc()
+    const rssWarm = session.router.usage().rssBytes
+    await runRange(session, options, warm, to, timing, progress)
+    const runSeconds = (performance.now() - started) / 1000
+    const cpu = { router: session.router.usage().cpuSeconds, harness: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 }
+    await session.settle()
+    const runCases = session.stats.cases
+    const candidates = [...session.failures]
+    session.failures.length = 0
+    const confirmed = await confirm(session, options, candidates)
+    let fdsEnd = -1
+    let rssEnd = -1
+    if (session.alive) {
+      fdsEnd = await waitForFds(session, fdsStart, 15_000)
+      await session.router.gc()
+      rssEnd = session.router.usage().rssBytes
+    }
+    const resources: string[] = []
+    if (fdsEnd > fdsStart) resources.push(`fd-leak: router had ${fdsStart} fds before the run and ${fdsEnd} 15 s after it`)
+    if (rssEnd - rssWarm > options.rssToleranceMiB * MiB) resources.push(`rss-growth: router RSS grew ${((rssEnd - rssWarm) / MiB).toFixed(1)} MiB after warm-up, over the ${options.rssToleranceMiB} MiB tolerance`)
+    return report(options, session, { runSeconds, runCases, cpu, candidates, confirmed, resources, fdsStart, fdsEnd, rssWarm, rssEnd })
+  } finally {
+    await session.stop()
+  }
+}
+
+interface RunResult {
+  readonly runSeconds: number
+  readonly runCases: number
+  readonly cpu: { readonly router: number, readonly harness: number }
+  readonly candidates: readonly Failure[]
+  readonly confirmed: readonly Confirmed[]
+  readonly resources: readonly string[]
+  readonly fdsStart: number
+  readonly fdsEnd: number
+  readonly rssWarm: number
+  readonly rssEnd: number
+}
+
+function report (options: FuzzOptions, session: FuzzSession, r: RunResult): number {
+  const s = session.stats
+  const statuses = [...s.statuses.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}:${v}`).join(' ')
+  const lines = [
+    `fuzz: ${r.runCases.toLocaleString('en')} cases in ${r.runSeconds.toFixed(1)} s (${(r.runCases / r.runSeconds).toFixed(0)}/s), seed ${options.seed}, concurrency ${options.concurrency}`,
+    `  statuses: ${statuses}`,
+    `  CPU: router ${r.cpu.router.toFixed(1)} s, harness and backends ${r.cpu.harness.toFixed(1)} s`,
+    `  upgraded ${s.upgraded}, closed without a status line ${s.closedWithoutStatus}, client FIN after ${options.idleMs} ms quiet ${s.finSent}, resets ${s.resets}`,
+    `  router fds ${r.fdsStart} before, ${r.fdsEnd} after; RSS ${(r.rssWarm / MiB).toFixed(1)} MiB after warm-up, ${(r.rssEnd / MiB).toFixed(1)} MiB at the end (tolerance ${options.rssToleranceMiB} MiB)`
+  ]
+  const byClass = new Map<string, Failure[]>()
+  for (const f of r.candidates) byClass.set(f.cls, [...(byClass.get(f.cls) ?? []), f])
+  let failed = r.resources.length
+  for (const [cls, list] of byClass) {
+    const replays = r.confirmed.filter((c) => c.cls === cls)
+    const ok = replays.filter((c) => c.confirmed)
+    const facts = list.filter((f) => !f.timingDependent)
+    const counts = facts.length > 0 || ok.length > 0
+    if (counts) failed++
+    const cases = new Set(list.map((f) => f.index)).size
+    lines.push(`${counts ? 'FAILURE' : 'unconfirmed'} ${cls}: ${list.length} in ${cases} cases (${list.length - facts.length} timing-dependent); replayed alone ${replays.length}, failed again ${ok.length}`)
+    for (const f of (ok.length > 0 ? ok : facts.length > 0 ? facts : list).slice(0, 3)) {
+      lines.push(`  case ${f.index}: ${f.detail}`)
+      if (f.index >= 0) {
+        lines.push(`  replay: npm run fuzz -- --seed ${options.seed} --case ${f.index}`)
+        lines.push(describeCase(generateCase(options.seed, f.index, { port: session.router.port })).replace(/^/gm, '  '))
+      }
+    }
+  }
+  for (const line of r.resources) lines.push(`FAILURE ${line}`)
+  lines.push(failed === 0 ? 'fuzz: no failures' : `fuzz: ${failed} failure classes (bytes show this run's router port; --case regenerates them for the next one)`)
+  process.stdout.write(lines.join('\n') + '\n')
+  return failed === 0 ? 0 : 1
+}
