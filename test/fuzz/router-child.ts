@@ -14,8 +14,8 @@ export interface RouterChild {
   readonly proc: ChildProcess
   /** Resolves with the exit code or signal once the child is gone. */
   readonly exited: Promise<string>
-  /** Runs a full GC in the child, so RSS is read after garbage is gone. */
-  gc (): Promise<void>
+  /** Runs a full GC in the child, so RSS is read after garbage is gone; resolves with the live heap in bytes. */
+  gc (): Promise<number>
   usage (): ProcUsage
   stop (): Promise<void>
 }
@@ -56,12 +56,12 @@ export async function startRouterChild (options: RouterChildOptions): Promise<Ro
     proc,
     exited,
     gc: async () => {
-      const done = new Promise<void>((resolve) => {
-        const on = (m: ChildMessage): void => { if (m.kind === 'gc-done') { proc.off('message', on); resolve() } }
+      const done = new Promise<number>((resolve) => {
+        const on = (m: ChildMessage): void => { if (m.kind === 'gc-done') { proc.off('message', on); resolve(m.heapUsed) } }
         proc.on('message', on)
       })
       proc.send({ kind: 'gc' })
-      await done
+      return await done
     },
     usage: () => readProcUsage(pid),
     stop: async () => {

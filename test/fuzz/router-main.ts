@@ -18,7 +18,7 @@ export interface RouterChildOptions {
 }
 
 export type ParentMessage = { kind: 'gc' }
-export type ChildMessage = { kind: 'ready', port: number } | { kind: 'gc-done' }
+export type ChildMessage = { kind: 'ready', port: number } | { kind: 'gc-done', heapUsed: number }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as RouterChildOptions
 const router = await startRouter({
@@ -36,7 +36,7 @@ const send = (m: ChildMessage): void => { process.send?.(m) }
 process.on('message', (m: ParentMessage) => {
   if (m.kind !== 'gc') return
   globalThis.gc?.()
-  send({ kind: 'gc-done' })
+  send({ kind: 'gc-done', heapUsed: process.memoryUsage().heapUsed })
 })
 // The harness going away (even SIGKILLed) closes the channel: never outlive it.
 process.on('disconnect', () => { void router.close().finally(() => process.exit(0)) })

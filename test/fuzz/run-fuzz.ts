@@ -7,6 +7,7 @@
  */
 import { generateCase } from './generate-case.js'
 import { describeCase, escapeBytes } from './describe-case.js'
+import { describeFds, newFds } from './describe-fds.js'
 import { FuzzSession, type Failure, type FailureClass } from './fuzz-session.js'
 import type { FuzzOptions } from './options.js'
 import type { Timing } from './send-case.js'
@@ -16,6 +17,11 @@ function note (line: string): void {
 }
 
 const MiB = 1024 * 1024
+/**
+ * A leak shows in the live heap after a full GC; RSS also keeps pages V8
+ * and malloc hold on to after a burst, so it gets the wider --rss-tolerance-mib.
+ */
+const HEAP_TOLERANCE_MIB = 8
 
 /** Replays at most this many candidates per class: a bug that fires thousands of times needs a few examples. */
 const CONFIRM_PER_CLASS = 5
@@ -96,6 +102,7 @@ export async function runFuzz (options: FuzzOptions): Promise<number> {
   note(`fuzz: seed ${options.seed}, cases ${options.from}..${to - 1}, concurrency ${options.concurrency}, router pid ${session.router.pid}`)
   try {
     const fdsStart = session.router.usage().fds
+    const fdsBefore = describeFds(session.router.pid)
     const warm = Math.min(to, options.from + Math.max(200, Math.min(2000, Math.floor(options.cases / 10))))
     let reported = 0
     const step = Math.max(1000, Math.floor(options.cases / 10))
@@ -107,27 +114,30 @@ export async function runFuzz (options: FuzzOptions): Promise<number> {
       note(`  ${done.toLocaleString('en')} cases, ${(done / secs).toFixed(0)}/s, ${session.failures.length} candidate failures, router rss ${(session.router.usage().rssBytes / MiB).toFixed(0)} MiB`)
     }
     await runRange(session, options, options.from, warm, timing, progress)
-    await session.router.gc()
+    const heapWarm = await session.router.gc()
     const rssWarm = session.router.usage().rssBytes
     await runRange(session, options, warm, to, timing, progress)
     const runSeconds = (performance.now() - started) / 1000
     const cpu = { router: session.router.usage().cpuSeconds, harness: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 }
     await session.settle()
     const runCases = session.stats.cases
-    const candidates = [...session.failures]
+    // Facts first: a class's few replays go to the candidates the harness's timing can't explain.
+    const candidates = [...session.failures].sort((a, b) => Number(a.timingDependent) - Number(b.timingDependent))
     session.failures.length = 0
     const confirmed = await confirm(session, options, candidates)
     let fdsEnd = -1
     let rssEnd = -1
+    let heapEnd = -1
     if (session.alive) {
       fdsEnd = await waitForFds(session, fdsStart, 15_000)
-      await session.router.gc()
+      heapEnd = await session.router.gc()
       rssEnd = session.router.usage().rssBytes
     }
     const resources: string[] = []
-    if (fdsEnd > fdsStart) resources.push(`fd-leak: router had ${fdsStart} fds before the run and ${fdsEnd} 15 s after it`)
+    if (fdsEnd > fdsStart) resources.push(`fd-leak: router had ${fdsStart} fds before the run and ${fdsEnd} 15 s after it; new: ${newFds(fdsBefore, session.router.pid).join('; ')}`)
     if (rssEnd - rssWarm > options.rssToleranceMiB * MiB) resources.push(`rss-growth: router RSS grew ${((rssEnd - rssWarm) / MiB).toFixed(1)} MiB after warm-up, over the ${options.rssToleranceMiB} MiB tolerance`)
-    return report(options, session, { runSeconds, runCases, cpu, candidates, confirmed, resources, fdsStart, fdsEnd, rssWarm, rssEnd })
+    if (heapEnd - heapWarm > HEAP_TOLERANCE_MIB * MiB) resources.push(`heap-growth: router live heap after a full GC grew ${((heapEnd - heapWarm) / MiB).toFixed(1)} MiB after warm-up, over the ${HEAP_TOLERANCE_MIB} MiB tolerance`)
+    return report(options, session, { runSeconds, runCases, cpu, candidates, confirmed, resources, fdsStart, fdsEnd, rssWarm, rssEnd, heapWarm, heapEnd })
   } finally {
     await session.stop()
   }
@@ -144,6 +154,8 @@ interface RunResult {
   readonly fdsEnd: number
   readonly rssWarm: number
   readonly rssEnd: number
+  readonly heapWarm: number
+  readonly heapEnd: number
 }
 
 function report (options: FuzzOptions, session: FuzzSession, r: RunResult): number {
@@ -154,7 +166,7 @@ function report (options: FuzzOptions, session: FuzzSession, r: RunResult): numb
     `  statuses: ${statuses}`,
     `  CPU: router ${r.cpu.router.toFixed(1)} s, harness and backends ${r.cpu.harness.toFixed(1)} s`,
     `  upgraded ${s.upgraded}, closed without a status line ${s.closedWithoutStatus}, client FIN after ${options.idleMs} ms quiet ${s.finSent}, resets ${s.resets}`,
-    `  router fds ${r.fdsStart} before, ${r.fdsEnd} after; RSS ${(r.rssWarm / MiB).toFixed(1)} MiB after warm-up, ${(r.rssEnd / MiB).toFixed(1)} MiB at the end (tolerance ${options.rssToleranceMiB} MiB)`
+    `  router fds ${r.fdsStart} before, ${r.fdsEnd} after; after warm-up then at the end, after a full GC: live heap ${(r.heapWarm / MiB).toFixed(1)} → ${(r.heapEnd / MiB).toFixed(1)} MiB (tolerance +${HEAP_TOLERANCE_MIB}), RSS ${(r.rssWarm / MiB).toFixed(1)} → ${(r.rssEnd / MiB).toFixed(1)} MiB (tolerance +${options.rssToleranceMiB})`
   ]
   const byClass = new Map<string, Failure[]>()
   for (const f of r.candidates) byClass.set(f.cls, [...(byClass.get(f.cls) ?? []), f])
