@@ -53,6 +53,8 @@ export class FuzzSession {
   /** Canary tags each finished case saw in its responses; pruned behind the window. */
   private readonly seen = new Map<number, Set<string>>()
   private readonly mustReject = new Map<number, string>()
+  /** Which cases used each client port: names the case behind a socket the router still holds. */
+  readonly casesByPort = new Map<number, number[]>()
   private crashed = false
 
   async start (): Promise<void> {
@@ -110,6 +112,9 @@ export class FuzzSession {
     if (c.mustReject !== null) this.mustReject.set(c.index, c.mustReject)
     const outcome = await sendCase(this.router.port, c, timing)
     this.running.delete(c.index)
+    const used = this.casesByPort.get(outcome.localPort) ?? []
+    used.push(c.index)
+    this.casesByPort.set(outcome.localPort, used)
     this.judge(c, outcome)
     return outcome
   }

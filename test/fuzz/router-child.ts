@@ -4,7 +4,7 @@ import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { ChildMessage, RouterChildOptions } from './router-main.js'
+import type { ChildMessage, HeldSocket, RouterChildOptions } from './router-main.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 
@@ -16,6 +16,8 @@ export interface RouterChild {
   readonly exited: Promise<string>
   /** Runs a full GC in the child, so RSS is read after garbage is gone; resolves with the live heap in bytes. */
   gc (): Promise<number>
+  /** The client TCP sockets the router holds right now. */
+  heldSockets (): Promise<HeldSocket[]>
   usage (): ProcUsage
   stop (): Promise<void>
 }
@@ -63,6 +65,11 @@ export async function startRouterChild (options: RouterChildOptions): Promise<Ro
       proc.send({ kind: 'gc' })
       return await done
     },
+    heldSockets: () => new Promise<HeldSocket[]>((resolve) => {
+      const on = (m: ChildMessage): void => { if (m.kind === 'sockets') { proc.off('message', on); resolve(m.sockets) } }
+      proc.on('message', on)
+      proc.send({ kind: 'sockets' })
+    }),
     usage: () => readProcUsage(pid),
     stop: async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) return

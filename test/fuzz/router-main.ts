@@ -5,6 +5,7 @@
  * back over the IPC channel. Logs go to stdout at info, which the harness
  * discards: the access log's code runs, nothing fills the disk.
  */
+import { Socket } from 'node:net'
 import pino from 'pino'
 import { parseListenAddress } from '../../src/listen/listen-address.js'
 import { startRouter } from '../../src/start-router.js'
@@ -17,8 +18,30 @@ export interface RouterChildOptions {
   readonly upstreamTimeoutMs?: number
 }
 
-export type ParentMessage = { kind: 'gc' }
-export type ChildMessage = { kind: 'ready', port: number } | { kind: 'gc-done', heapUsed: number }
+export type ParentMessage = { kind: 'gc' } | { kind: 'sockets' }
+
+/** A client TCP socket the router still holds, for naming the case behind an fd left over. */
+export interface HeldSocket {
+  readonly remotePort: number
+  readonly readableEnded: boolean
+  readonly writableEnded: boolean
+  readonly bytesRead: number
+  readonly bytesWritten: number
+}
+
+export type ChildMessage = { kind: 'ready', port: number } | { kind: 'gc-done', heapUsed: number } | { kind: 'sockets', sockets: HeldSocket[] }
+
+/** Node's undocumented list of live handles: the only way to see sockets nobody references any more. */
+function heldClientSockets (port: number): HeldSocket[] {
+  const handles = (process as unknown as { _getActiveHandles (): unknown[] })._getActiveHandles()
+  return handles.filter((h): h is Socket => h instanceof Socket && h.localPort === port).map((s) => ({
+    remotePort: s.remotePort ?? 0,
+    readableEnded: s.readableEnded,
+    writableEnded: s.writableEnded,
+    bytesRead: s.bytesRead,
+    bytesWritten: s.bytesWritten
+  }))
+}
 
 const options = JSON.parse(process.argv[2] ?? '{}') as RouterChildOptions
 const router = await startRouter({
@@ -33,12 +56,16 @@ const router = await startRouter({
 })
 const first = router.listeners[0]?.address
 const send = (m: ChildMessage): void => { process.send?.(m) }
+const port = first?.kind === 'tcp' ? first.port : 0
 process.on('message', (m: ParentMessage) => {
-  if (m.kind !== 'gc') return
+  if (m.kind === 'sockets') {
+    send({ kind: 'sockets', sockets: heldClientSockets(port) })
+    return
+  }
   globalThis.gc?.()
   send({ kind: 'gc-done', heapUsed: process.memoryUsage().heapUsed })
 })
 // The harness going away (even SIGKILLed) closes the channel: never outlive it.
 process.on('disconnect', () => { void router.close().finally(() => process.exit(0)) })
 process.on('SIGTERM', () => { void router.close().finally(() => process.exit(0)) })
-send({ kind: 'ready', port: first?.kind === 'tcp' ? first.port : 0 })
+send({ kind: 'ready', port })

@@ -134,7 +134,13 @@ export async function runFuzz (options: FuzzOptions): Promise<number> {
       rssEnd = session.router.usage().rssBytes
     }
     const resources: string[] = []
-    if (fdsEnd > fdsStart) resources.push(`fd-leak: router had ${fdsStart} fds before the run and ${fdsEnd} 15 s after it; new: ${newFds(fdsBefore, session.router.pid).join('; ')}`)
+    if (fdsEnd > fdsStart) {
+      resources.push(`fd-leak: router had ${fdsStart} fds before the run and ${fdsEnd} 15 s after it; new: ${newFds(fdsBefore, session.router.pid).join('; ')}`)
+      for (const s of await session.router.heldSockets()) {
+        const cases = session.casesByPort.get(s.remotePort) ?? []
+        resources.push(`  held client socket from port ${s.remotePort} (read ${s.bytesRead} B, wrote ${s.bytesWritten} B, readable ${s.readableEnded ? 'ended' : 'open'}, writable ${s.writableEnded ? 'ended' : 'open'}); cases that used the port: ${cases.slice(-5).join(', ')}`)
+      }
+    }
     if (rssEnd - rssWarm > options.rssToleranceMiB * MiB) resources.push(`rss-growth: router RSS grew ${((rssEnd - rssWarm) / MiB).toFixed(1)} MiB after warm-up, over the ${options.rssToleranceMiB} MiB tolerance`)
     if (heapEnd - heapWarm > HEAP_TOLERANCE_MIB * MiB) resources.push(`heap-growth: router live heap after a full GC grew ${((heapEnd - heapWarm) / MiB).toFixed(1)} MiB after warm-up, over the ${HEAP_TOLERANCE_MIB} MiB tolerance`)
     return report(options, session, { runSeconds, runCases, cpu, candidates, confirmed, resources, fdsStart, fdsEnd, rssWarm, rssEnd, heapWarm, heapEnd })
