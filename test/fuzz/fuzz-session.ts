@@ -53,8 +53,11 @@ export class FuzzSession {
   /** Canary tags each finished case saw in its responses; pruned behind the window. */
   private readonly seen = new Map<number, Set<string>>()
   private readonly mustReject = new Map<number, string>()
-  /** Which cases used each client port: names the case behind a socket the router still holds. */
-  readonly casesByPort = new Map<number, number[]>()
+  /**
+   * Cases by how many bytes they got back, with how many they sent: a
+   * socket the router never destroyed has forgotten its peer, not its counters.
+   */
+  readonly casesByReceived = new Map<number, { index: number, sent: number }[]>()
   private crashed = false
 
   async start (): Promise<void> {
@@ -112,9 +115,9 @@ export class FuzzSession {
     if (c.mustReject !== null) this.mustReject.set(c.index, c.mustReject)
     const outcome = await sendCase(this.router.port, c, timing)
     this.running.delete(c.index)
-    const used = this.casesByPort.get(outcome.localPort) ?? []
-    used.push(c.index)
-    this.casesByPort.set(outcome.localPort, used)
+    const same = this.casesByReceived.get(outcome.received.length) ?? []
+    if (same.length < 5000) same.push({ index: c.index, sent: c.bytes.length })
+    this.casesByReceived.set(outcome.received.length, same)
     this.judge(c, outcome)
     return outcome
   }

@@ -56,12 +56,16 @@ async function replayOne (options: FuzzOptions): Promise<number> {
     const index = options.only as number
     const c = generateCase(options.seed, index, { port: session.router.port })
     note(`replaying seed ${options.seed} case ${index}\n${describeCase(c)}`)
+    const fdsBefore = session.router.usage().fds
     const outcome = await session.run(c, REPLAY_TIMING)
     await session.settle(1000)
+    const fdsAfter = await waitForFds(session, fdsBefore, 10_000)
+    note(`  router fds ${fdsBefore} before, ${fdsAfter} after${fdsAfter > fdsBefore ? ' (10 s on): fd-leak' : ''}`)
     note(`  received (${outcome.received.length} bytes${outcome.finSent ? ', after the client sent FIN' : ''}${outcome.error !== null ? `, ${outcome.error}` : ''}): ${escapeBytes(outcome.received, 1500)}`)
     for (const f of session.failures) note(`  FAILURE ${f.cls}: ${f.detail}`)
-    if (session.failures.length === 0) note('  no failure')
-    return session.failures.length === 0 ? 0 : 1
+    const failed = session.failures.length > 0 || fdsAfter > fdsBefore
+    if (!failed) note('  no failure')
+    return failed ? 1 : 0
   } finally {
     await session.stop()
   }
@@ -135,11 +139,12 @@ export async function runFuzz (options: FuzzOptions): Promise<number> {
     }
     const resources: string[] = []
     if (fdsEnd > fdsStart) {
-      resources.push(`fd-leak: router had ${fdsStart} fds before the run and ${fdsEnd} 15 s after it; new: ${newFds(fdsBefore, session.router.pid).join('; ')}`)
-      for (const s of await session.router.heldSockets()) {
-        const cases = session.casesByPort.get(s.remotePort) ?? []
-        resources.push(`  held client socket from port ${s.remotePort} (read ${s.bytesRead} B, wrote ${s.bytesWritten} B, readable ${s.readableEnded ? 'ended' : 'open'}, writable ${s.writableEnded ? 'ended' : 'open'}); cases that used the port: ${cases.slice(-5).join(', ')}`)
-      }
+      const held = (await session.router.heldSockets()).map((s) => {
+        // The router may have read less than was sent (it stopped reading), never more.
+        const cases = (session.casesByReceived.get(s.bytesWritten) ?? []).filter((c) => c.sent >= s.bytesRead).map((c) => c.index)
+        return `\n  held client socket${s.remotePort > 0 ? ` from port ${s.remotePort}` : ''}: read ${s.bytesRead} B, wrote ${s.bytesWritten} B, readable ${s.readableEnded ? 'ended' : 'open'}, writable ${s.writableEnded ? 'ended' : 'open'}; ${cases.length} cases got ${s.bytesWritten} B and sent at least ${s.bytesRead} B: ${cases.slice(0, 12).join(', ')}`
+      })
+      resources.push(`fd-leak: router had ${fdsStart} fds before the run and ${fdsEnd} 15 s after it; new: ${newFds(fdsBefore, session.router.pid).join('; ')}${held.join('')}`)
     }
     if (rssEnd - rssWarm > options.rssToleranceMiB * MiB) resources.push(`rss-growth: router RSS grew ${((rssEnd - rssWarm) / MiB).toFixed(1)} MiB after warm-up, over the ${options.rssToleranceMiB} MiB tolerance`)
     if (heapEnd - heapWarm > HEAP_TOLERANCE_MIB * MiB) resources.push(`heap-growth: router live heap after a full GC grew ${((heapEnd - heapWarm) / MiB).toFixed(1)} MiB after warm-up, over the ${HEAP_TOLERANCE_MIB} MiB tolerance`)

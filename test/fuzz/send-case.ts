@@ -21,8 +21,6 @@ export interface CaseOutcome {
   readonly hung: boolean
   readonly error: string | null
   readonly elapsedMs: number
-  /** The client's port, which names the router's side of this connection. */
-  readonly localPort: number
 }
 
 export function sendCase (port: number, c: FuzzCase, timing: Timing): Promise<CaseOutcome> {
@@ -50,11 +48,9 @@ export function sendCase (port: number, c: FuzzCase, timing: Timing): Promise<Ca
     socket.on('close', () => {
       clearTimeout(idle)
       clearTimeout(deadline)
-      resolve({ received: Buffer.concat(chunks), finSent, hung, error, elapsedMs: performance.now() - started, localPort })
+      resolve({ received: Buffer.concat(chunks), finSent, hung, error, elapsedMs: performance.now() - started })
     })
-    let localPort = 0
     socket.on('connect', () => {
-      localPort = socket.localPort ?? 0
       let offset = 0
       const writeNext = (i: number): void => {
         if (socket.destroyed) return
