@@ -190,6 +190,12 @@ function report (options: FuzzOptions, session: FuzzSession, r: RunResult): numb
     if (counts) failed++
     const cases = new Set(list.map((f) => f.index)).size
     lines.push(`${counts ? 'FAILURE' : 'unconfirmed'} ${cls}: ${list.length} in ${cases} cases (${list.length - facts.length} timing-dependent); replayed alone ${replays.length}, failed again ${ok.length}`)
+    const reasons = new Map<string, { n: number, first: number }>()
+    for (const f of list) {
+      const reason = /\(([a-z-]+)\)$/.exec(f.detail)?.[1]
+      if (reason !== undefined) reasons.set(reason, { n: (reasons.get(reason)?.n ?? 0) + 1, first: reasons.get(reason)?.first ?? f.index })
+    }
+    if (reasons.size > 0) lines.push(`  by reason: ${[...reasons].sort((a, b) => b[1].n - a[1].n).map(([k, v]) => `${k} ${v.n} (e.g. case ${v.first})`).join(', ')}`)
     for (const f of (ok.length > 0 ? ok : facts.length > 0 ? facts : list).slice(0, 3)) {
       lines.push(`  case ${f.index}: ${f.detail}`)
       if (f.index >= 0) {
