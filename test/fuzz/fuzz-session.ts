@@ -59,6 +59,8 @@ export class FuzzSession {
    */
   readonly casesByReceived = new Map<number, { index: number, sent: number }[]>()
   private crashed = false
+  /** Every request the backends got, kept only when set (a `--case` replay prints them). */
+  arrivals: Arrival[] | null = null
 
   async start (): Promise<void> {
     this.dir = mkdtempSync(join('/tmp', 'srfz-'))
@@ -88,6 +90,7 @@ export class FuzzSession {
   }
 
   private onArrival (a: Arrival): void {
+    this.arrivals?.push(a)
     const where = `${a.backend} backend got ${a.method} ${a.url}`
     const any = ANY_CASE.exec(a.url)
     const index = any === null ? -1 : Number(any[1])

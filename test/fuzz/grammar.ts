@@ -117,8 +117,9 @@ function upgradeHeaders (rng: Rng, target: Target): { headers: Header[], route: 
   const r = rng.int(12)
   switch (r) {
     case 0: case 1: case 2: return { headers: ws(), route: 'ws' }
-    // The canary backend never answers 101: a router that splices anyway lets what follows reach it as HTTP.
-    case 3: case 4: return { headers: ws(), route: 'b' }
+    // Neither backend answers 101: a router that splices anyway lets what follows reach them.
+    // No extra draw here, so the cases of a seed stay the bytes they were.
+    case 3: case 4: return { headers: ws(), route: r === 3 ? 'b' : 'raw' }
     case 5: return { headers: ws([{ name: 'Origin', value: rng.pick(['http://evil.example', `http://127.0.0.1:${target.port}`, 'null']) }]), route: 'ws' }
     case 6: return { headers: [{ name: 'Upgrade', value: 'websocket' }, { name: 'Connection', value: 'Upgrade' }, { name: 'Sec-WebSocket-Key', value: WS_KEY }, { name: 'Sec-WebSocket-Version', value: rng.pick(['8', '', '13, 8', '14']) }], route: 'ws' }
     case 7: return { headers: [{ name: 'Upgrade', value: 'websocket' }, { name: 'Connection', value: 'Upgrade' }, { name: 'Sec-WebSocket-Version', value: '13' }], route: 'ws' }
