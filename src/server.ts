@@ -17,6 +17,7 @@ import { answerClientError, createInOrderServer, upgradeInTurn } from './listen/
 import { registerAccessLog } from './logging/access-log.js'
 import { ignoreUpgrade, isWebSocketUpgrade } from './listen/ignore-upgrade.js'
 import { createChildLoggerFactory } from './logging/child-logger-factory.js'
+import { lingerThenDestroy } from './upgrade/close-client.js'
 import { checkRequestHost } from './routing/request-host.js'
 import type { RouteStore } from './routing/route-store.js'
 
@@ -61,6 +62,8 @@ function configureServer (server: Server, bounds: ClientBounds): Server {
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy())
     writeRawError(socket, new GatewayError('method_not_allowed', { message: 'CONNECT is not supported: sockrouter is a reverse proxy.' }))
+    // Node hands the socket over and forgets it: without this a client that never closes held its fd forever (issue #10, found by the fuzzer).
+    lingerThenDestroy(socket)
   })
   server.requestTimeout = 0
   server.keepAliveTimeout = 72_000

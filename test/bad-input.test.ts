@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { connect } from 'node:net'
 import t from 'tap'
 import { startBackend } from './helpers/backend.js'
 import { httpGet, rawExchange, statusOf } from './helpers/http-client.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { startTestRouter } from './helpers/router.js'
+import { onceWithin } from './helpers/wait-for.js'
 
 const run = promisify(execFile)
 
@@ -110,4 +112,22 @@ t.test('an absolute-form authority replaces Host (RFC 9112 §3.2.2)', async (t) 
   t.equal(backend.seen.at(-1)?.headers['x-forwarded-host'], `localhost:${port}`)
   const foreign = await rawExchange(port, 'GET http://evil.example/svc/ui/abs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
   t.equal(statusOf(foreign), 403, 'the Host check sees the authority, not the Host header')
+})
+
+t.test('a refused CONNECT frees its connection even when the client keeps its side open', async (t) => {
+  const { port, router } = await setup(t)
+  const server = router.listeners[0]?.server as import('node:net').Server
+  const accepted = onceWithin(server, 'connection', 'the router accepting the connection')
+  const client = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+  client.on('error', () => {})
+  t.teardown(() => client.destroy())
+  client.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+  const [socket] = await accepted as [import('node:net').Socket]
+  const chunks: Buffer[] = []
+  client.on('data', (c: Buffer) => chunks.push(c))
+  await onceWithin(client, 'end', 'the 405 and the router\'s FIN')
+  t.equal(statusOf(Buffer.concat(chunks).toString()), 405)
+  // Found by the fuzzer (issue #10): the router used to end its half and hold the fd for as long as the client did.
+  await onceWithin(socket, 'close', 'the router closing its socket while the client still holds its half open')
+  t.pass('the router destroyed the refused connection')
 })
