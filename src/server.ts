@@ -10,6 +10,7 @@ import { sendGatewayError } from './forward/error-response.js'
 import { registerHttpForwarder } from './forward/http-forwarder.js'
 import type { TrustedProxies } from './forward/trusted-proxies.js'
 import type { UpstreamPools } from './forward/upstream-pools.js'
+import { checkExpectation } from './forward/check-expectation.js'
 import { checkTransferCoding } from './forward/check-transfer-coding.js'
 import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
 import { applyClientBounds, DEFAULT_CLIENT_BOUNDS, type ClientBounds } from './listen/client-bounds.js'
@@ -134,7 +135,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   const checkHost = deps.checkHost ?? (() => null)
   app.addHook('onRequest', (request, _reply, done) => {
     const req = request.raw
-    const failure = checkRequestHost(req) ?? checkTransferCoding(req) ?? checkHost(req)
+    const failure = checkRequestHost(req) ?? checkTransferCoding(req) ?? checkExpectation(req) ?? checkHost(req)
     if (failure === null) done()
     else done(failure)
   })

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http'
 import t from 'tap'
 import { startBackend } from './helpers/backend.js'
 import { httpGet } from './helpers/http-client.js'
-import { openRawSession, splitResponses } from './helpers/raw-session.js'
+import { exchangeUntilClose, openRawSession, splitResponses } from './helpers/raw-session.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { startTestRouter } from './helpers/router.js'
 
@@ -70,4 +70,17 @@ t.test('a lone Expect: 100-continue request gets 100 Continue, then its body rea
   session.socket.write('hello')
   const text = await session.waitFor((s) => splitResponses(s).responses.length === 2, 'the final response')
   t.same(splitResponses(text).responses.map((r) => [r.status, r.body]), [[100, ''], [200, 'POST /up hello']])
+})
+
+t.test('an Expect other than 100-continue gets the router\'s 417 and closes the connection; nothing behind it runs', async (t) => {
+  const { port, backend, waitForLog } = await setup(t)
+  const text = await exchangeUntilClose(port,
+    'GET /fz/b/odd HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: something-else\r\n\r\n' +
+    'GET /fz/b/after HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+  const { responses } = splitResponses(text)
+  t.same(responses.map((r) => r.status), [417], 'one answer, then the close')
+  t.match(text, /connection: close/i)
+  t.match(responses[0]?.body, /"error":"expectation_failed"/)
+  t.equal(backend.seen.length, 0, 'neither request reached the backend')
+  t.equal((await waitForLog((l) => l.msg === 'request' && l.url === '/fz/b/odd')).status, 417, 'the 417 has its access-log line')
 })

@@ -22,14 +22,14 @@ function notFoundPage (prefixes: readonly string[]): string {
 /**
  * Writes a GatewayError as the client sees it. A 404 lists what is routed, as
  * JSON or, for browsers, as a short page; everything else is the small JSON
- * body from toErrorBody. A 400 or 501 closes the connection.
+ * body from toErrorBody. A 400, 417 or 501 closes the connection.
  */
 export function sendGatewayError (request: FastifyRequest, reply: FastifyReply, err: GatewayError, table: RouteTable): FastifyReply {
   reply.code(err.status)
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
-  // As nginx does: after a request the router could not read (400) or forward faithfully (501), nothing
+  // As nginx does: after a request the router could not read (400), meet (417) or forward faithfully (501), nothing
   // else on the connection is trusted, and listen/serve-in-order.ts runs none of what follows (issue #10).
-  if (err.status === 400 || err.status === 501) reply.header('connection', 'close')
+  if (err.status === 400 || err.status === 417 || err.status === 501) reply.header('connection', 'close')
   reply.header('cache-control', 'no-store')
   if (err.code === 'no_route') {
     const prefixes = table.routes.map((r) => r.prefix)

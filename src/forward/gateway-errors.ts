@@ -19,6 +19,7 @@ export type GatewayErrorCode =
   | 'client_closed'
   | 'internal_error'
   | 'not_implemented'
+  | 'expectation_failed'
 
 const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   bad_request: 400,
@@ -32,6 +33,7 @@ const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   client_closed: 499,
   internal_error: 500,
   not_implemented: 501,
+  expectation_failed: 417,
   bad_gateway: 502,
   service_unavailable: 503,
   gateway_timeout: 504
@@ -48,6 +50,7 @@ const DEFAULT_MESSAGE: Readonly<Record<GatewayErrorCode, string>> = {
   client_closed: 'The client closed the connection.',
   internal_error: 'The router failed to handle the request.',
   not_implemented: 'The router cannot forward this request faithfully.',
+  expectation_failed: 'The only expectation the router understands is 100-continue.',
   bad_gateway: 'The service refused the connection or went away.',
   service_unavailable: 'The service is known but not running.',
   gateway_timeout: 'The service did not answer in time.'

@@ -34,14 +34,33 @@ type TrackedResponse = ServerResponse & { [CONNECTION]?: ConnectionSocket }
  * A response gets the socket in Node's `assignSocket`, which emits `socket`.
  */
 function inTurn (start: RequestHandler): RequestHandler {
+  const startIfOpen = (req: IncomingMessage, res: ServerResponse): void => {
+    if (isClosing(req.socket)) {
+      req.socket.destroy()
+      return
+    }
+    start(req, res)
+  }
   return (req, res) => {
     const socket = req.socket as ConnectionSocket
     socket[LATEST_RESPONSE] = res
     ;(res as TrackedResponse)[CONNECTION] = socket
     res.on('close', forgetResponse)
-    if (res.socket !== null) start(req, res)
-    else res.once('socket', () => start(req, res))
+    if (res.socket !== null) startIfOpen(req, res)
+    else res.once('socket', () => startIfOpen(req, res))
   }
+}
+
+/**
+ * A response that closes the connection ends the socket's writable side
+ * (Node's destroySoon) but Node keeps parsing what the client sends after
+ * it, and a request parsed once that response is finished is handed the
+ * socket at once, as if it were the first. It must not run: nobody would
+ * see its answer (issue #10, found by the fuzzer with a request arriving
+ * behind a router 400).
+ */
+function isClosing (socket: Duplex): boolean {
+  return socket.destroyed || !socket.writable
 }
 
 /** An idle keep-alive connection must not hold its last request and response: Node frees them too (clearIncoming). */
@@ -69,7 +88,8 @@ export function upgradeInTurn (onUpgrade: UpgradeHandler): UpgradeHandler {
   return (req, socket, head) => {
     const pending = pendingResponse(socket)
     if (pending === undefined) {
-      onUpgrade(req, socket, head)
+      if (isClosing(socket)) socket.destroy()
+      else onUpgrade(req, socket, head)
       return
     }
     const onError = (): void => { socket.destroy() }
@@ -125,5 +145,7 @@ export function createInOrderServer (handler: RequestHandler): Server {
     res.writeContinue()
     handler(req, res)
   }))
+  // Any other Expect: the router answers it (forward/check-expectation.ts), in turn like every request.
+  server.on('checkExpectation', inTurn(handler))
   return server
 }

@@ -62,7 +62,8 @@ function hostHeaders (rng: Rng, target: Target, version: string): { headers: Hea
   if (r < 0.83) return { headers: [], mustReject: version === 'HTTP/1.1' ? 'missing-host' : null }
   if (r < 0.88) return { headers: [{ name: 'Host', value: good }, { name: 'Host', value: good }], mustReject: 'duplicate-host' }
   if (r < 0.93) return { headers: [{ name: 'Host', value: good }, { name: 'host', value: rng.pick(['evil.example', 'localhost', '127.0.0.2']) }], mustReject: 'duplicate-host' }
-  const invalid = rng.pick([`127.0.0.1:${target.port}@evil.example`, '127.0.0.1:abc', 'localhost:99999', 'a b', '127.0.0.1:', '[::1', `127.0.0.1:${target.port}/x`])
+  // `127.0.0.1:` is valid: RFC 3986 §3.2.3 allows an empty port, and the router treats it as none.
+  const invalid = rng.pick([`127.0.0.1:${target.port}@evil.example`, '127.0.0.1:abc', 'localhost:99999', 'a b', '[::1', `127.0.0.1:${target.port}/x`])
   return { headers: [{ name: 'Host', value: invalid }], mustReject: 'invalid-host' }
 }
 

@@ -4,7 +4,7 @@ import { classifyUpstreamError, GatewayError, toErrorBody } from '../../src/forw
 const wrap = (cause: unknown): Error => new Error('wrapped', { cause })
 
 t.test('codes map to one status each', async (t) => {
-  const expected: Record<string, number> = { bad_request: 400, forbidden: 403, no_route: 404, method_not_allowed: 405, request_timeout: 408, upgrade_required: 426, headers_too_large: 431, client_closed: 499, internal_error: 500, not_implemented: 501, bad_gateway: 502, service_unavailable: 503, gateway_timeout: 504 }
+  const expected: Record<string, number> = { bad_request: 400, forbidden: 403, no_route: 404, method_not_allowed: 405, request_timeout: 408, upgrade_required: 426, headers_too_large: 431, client_closed: 499, internal_error: 500, expectation_failed: 417, not_implemented: 501, bad_gateway: 502, service_unavailable: 503, gateway_timeout: 504 }
   for (const [code, status] of Object.entries(expected)) t.equal(new GatewayError(code as GatewayError['code']).status, status, code)
 })
 
