@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -45,5 +45,6 @@ export function demoServicesDir (): string {
   if (yaml === null) return packageFile('services.d')
   const dir = mkdtempSync(join(tmpdir(), 'sockrouter-demo-'))
   writeFileSync(join(dir, 'demo.yaml'), yaml)
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   return dir
 }

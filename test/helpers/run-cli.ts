@@ -56,7 +56,13 @@ interface Teardown { teardown (fn: () => unknown): void }
 
 /** Starts bin/sockrouter and parses its JSON log lines as they come. */
 export function startCli (t: Teardown, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningCli {
-  const child = spawn(...command(args), { env: cliEnv(env) })
+  const [file, fullArgs] = command(args)
+  return startProcess(t, file, fullArgs, { env: cliEnv(env) })
+}
+
+/** Any router executable (the single binary in test/binary-smoke.test.ts), with its own environment and cwd. */
+export function startProcess (t: Teardown, file: string, args: readonly string[], options: { env: NodeJS.ProcessEnv, cwd?: string }): RunningCli {
+  const child = spawn(file, args, { env: options.env, cwd: options.cwd })
   const lines: Record<string, unknown>[] = []
   const waiters = new Set<(line: Record<string, unknown>) => void>()
   let buffer = ''
