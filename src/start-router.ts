@@ -5,6 +5,7 @@ import { SnapshotSource } from './discovery/snapshot-source.js'
 import { UpstreamPools } from './forward/upstream-pools.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
 import { closeListener, listenOn, type Listener } from './listen/start-listeners.js'
+import { listenOnFd, type InheritedFd } from './listen/inherited-fds.js'
 import { buildRouteTable } from './routing/build-route-table.js'
 import { routeLogFields } from './logging/route-log-fields.js'
 import type { RouterSnapshot } from './routing/route-types.js'
@@ -21,6 +22,8 @@ export interface RouterOptions {
   /** services.d (issue #4); null or left out: discovered routes only. */
   readonly servicesDir?: string | null
   readonly listen: readonly ListenAddress[]
+  /** Listening sockets passed by systemd (issue #11); when any, they replace `listen`. */
+  readonly inheritedFds?: readonly InheritedFd[]
   readonly upstreamTimeoutMs: number
   readonly connectTimeoutMs: number
   readonly shutdownGraceMs: number
@@ -120,8 +123,10 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     maxTunnelsPerIp: options.maxTunnelsPerIp ?? ROUTER_DEFAULTS.maxTunnelsPerIp
   })
   const stats = new TunnelStats()
+  const inherited = options.inheritedFds ?? []
+  const listen = inherited.length > 0 ? inherited.map((i) => i.address) : options.listen
   const guard = new OriginHostGuard({
-    listen: options.listen,
+    listen,
     allowedHosts: options.allowedHosts ?? [],
     allowedOrigins: options.allowedOrigins ?? []
   })
@@ -139,10 +144,13 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   const { app, createListenerServer } = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors })
   const listeners: Listener[] = []
   try {
-    for (const [i, address] of options.listen.entries()) {
-      const listener = await listenOn(i === 0 ? app.server : createListenerServer(), address)
+    for (const [i, address] of listen.entries()) {
+      const server = i === 0 ? app.server : createListenerServer()
+      const fd = inherited[i]
+      const listener = fd !== undefined ? await listenOnFd(server, fd) : await listenOn(server, address)
       listeners.push(listener)
-      log.info({ address: formatListenAddress(listener.address) }, `listening on ${formatListenAddress(listener.address)}`)
+      const from = fd !== undefined ? { fd: fd.fd } : {}
+      log.info({ address: formatListenAddress(listener.address), ...from }, `listening on ${formatListenAddress(listener.address)}${fd !== undefined ? ` (fd ${fd.fd} from systemd)` : ''}`)
     }
   } catch (err) {
     await Promise.all(listeners.map(closeListener))

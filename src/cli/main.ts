@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { startDemoService, type DemoService } from '../demo/demo-service.js'
 import { createLogger } from '../logging/create-logger.js'
 import { startRouter, type RunningRouter } from '../start-router.js'
+import { takeInheritedFds } from '../listen/inherited-fds.js'
 import { helpText } from './help-text.js'
 import { parseOptions, UsageError, type CliOptions } from './parse-options.js'
 import { demoServicesDir, readVersion, versionLine } from './build-info.js'
@@ -49,7 +50,7 @@ function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService 
   })
 }
 
-async function run (options: CliOptions, io: MainIo): Promise<number> {
+async function run (options: CliOptions, env: NodeJS.ProcessEnv, io: MainIo): Promise<number> {
   const log = createLogger(options.logLevel, io.stdout)
   const isDemo = options.command === 'demo'
   const socketDir = isDemo && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir
@@ -61,7 +62,7 @@ async function run (options: CliOptions, io: MainIo): Promise<number> {
   }
   let router: RunningRouter
   try {
-    router = await startRouter({ ...options, socketDir, servicesDir, logger: log })
+    router = await startRouter({ ...options, socketDir, servicesDir, inheritedFds: takeInheritedFds(env), logger: log })
   } catch (err) {
     await demo?.close()
     throw err
@@ -93,7 +94,7 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
   try {
     if (options.command === 'check') return await runCheck(options.socketDir, options.servicesDir, io)
     if (options.command === 'routes') return await runRoutes(options.listen[0] as ListenAddress, io)
-    return await run(options, io)
+    return await run(options, env, io)
   } catch (err) {
     const message = err instanceof UsageError || typeof (err as { code?: unknown }).code === 'string'
       ? (err as Error).message
