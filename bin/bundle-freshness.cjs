@@ -28,7 +28,8 @@ function newestSourceMs (root) {
 function freshBundle (root = ROOT) {
   const bundle = join(root, 'dist', 'sockrouter.cjs')
   const built = mtimeMs(bundle)
-  return built > 0 && built > newestSourceMs(root) ? bundle : null
+  // Not older, rather than newer: npm pack gives every file the same mtime, and a packed bundle is fresh.
+  return built > 0 && built >= newestSourceMs(root) ? bundle : null
 }
 
 module.exports = { BUNDLE, ROOT, freshBundle }
