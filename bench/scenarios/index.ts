@@ -2,6 +2,7 @@ import { discovery } from './discovery.js'
 import { httpBig, httpOneConnection, httpSmall, httpSmallStatic } from './http.js'
 import { idleTunnels } from './idle-tunnels.js'
 import { startup } from './startup.js'
+import { startupWays } from './startup-ways.js'
 import type { Scenario } from './types.js'
 import { wsBig, wsEcho } from './websocket.js'
 
@@ -15,5 +16,6 @@ export const SCENARIOS: readonly Scenario[] = [
   wsBig,
   idleTunnels,
   startup,
+  startupWays,
   discovery
 ]
