@@ -1,6 +1,7 @@
 import { readFileSync, readlinkSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { ListenAddress } from './listen-address.js'
+import { trackConnections } from './graceful-close.js'
 import { ListenError, type Listener } from './start-listeners.js'
 
 /**
@@ -100,6 +101,7 @@ export function describeSocketFd (fd: number): ListenAddress {
  * listener only closes this process's copy of the fd.
  */
 export async function listenOnFd (server: Server, inherited: InheritedFd): Promise<Listener> {
+  trackConnections(server)
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       reject(new ListenError(inherited.address, err.code ?? 'listen_failed', `inherited fd ${inherited.fd}: ${err.code ?? err.message}`))
