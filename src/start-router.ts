@@ -9,6 +9,7 @@ import { ConnectionLimiter } from './listen/connection-limiter.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
 import { maxConnectionsFor, readOpenFileLimit } from './listen/open-file-limit.js'
 import { closeListener, listenOn, type Listener } from './listen/start-listeners.js'
+import { listenOnFd, type InheritedFd } from './listen/inherited-fds.js'
 import { buildRouteTable } from './routing/build-route-table.js'
 import { routeLogFields } from './logging/route-log-fields.js'
 import type { RouterSnapshot } from './routing/route-types.js'
@@ -25,6 +26,8 @@ export interface RouterOptions {
   /** services.d (issue #4); null or left out: discovered routes only. */
   readonly servicesDir?: string | null
   readonly listen: readonly ListenAddress[]
+  /** Listening sockets passed by systemd (issue #11); when any, they replace `listen`. */
+  readonly inheritedFds?: readonly InheritedFd[]
   readonly upstreamTimeoutMs: number
   readonly connectTimeoutMs: number
   readonly shutdownGraceMs: number
@@ -171,8 +174,10 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     maxTunnelsPerIp: options.maxTunnelsPerIp ?? ROUTER_DEFAULTS.maxTunnelsPerIp
   })
   const stats = new TunnelStats()
+  const inherited = options.inheritedFds ?? []
+  const listen = inherited.length > 0 ? inherited.map((i) => i.address) : options.listen
   const guard = new OriginHostGuard({
-    listen: options.listen,
+    listen,
     allowedHosts: options.allowedHosts ?? [],
     allowedOrigins: options.allowedOrigins ?? []
   })
@@ -204,10 +209,13 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   try {
     await discovery.start()
     built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure, clientBounds, trustedProxies })
-    for (const [i, address] of options.listen.entries()) {
-      const listener = await listenOn(i === 0 ? built.app.server : built.createListenerServer(), address)
+    for (const [i, address] of listen.entries()) {
+      const server = i === 0 ? built.app.server : built.createListenerServer()
+      const fd = inherited[i]
+      const listener = fd !== undefined ? await listenOnFd(server, fd) : await listenOn(server, address)
       listeners.push(listener)
-      log.info({ address: formatListenAddress(listener.address) }, `listening on ${formatListenAddress(listener.address)}`)
+      const from = fd !== undefined ? { fd: fd.fd } : {}
+      log.info({ address: formatListenAddress(listener.address), ...from }, `listening on ${formatListenAddress(listener.address)}${fd !== undefined ? ` (fd ${fd.fd} from systemd)` : ''}`)
     }
   } catch (err) {
     // Whatever failed, nothing opened so far outlives it: the watcher, the Agent, the app (issue #10).

@@ -2,6 +2,7 @@ import { discovery } from './discovery.js'
 import { httpBig, httpClosingBackend, httpOneConnection, httpSmall, httpSmallStatic } from './http.js'
 import { idleTunnels } from './idle-tunnels.js'
 import { startup } from './startup.js'
+import { startupWays } from './startup-ways.js'
 import type { Scenario } from './types.js'
 import { wsBig, wsEcho } from './websocket.js'
 
@@ -16,5 +17,6 @@ export const SCENARIOS: readonly Scenario[] = [
   wsBig,
   idleTunnels,
   startup,
+  startupWays,
   discovery
 ]

@@ -1,5 +1,4 @@
 import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { ListenAddress } from '../listen/listen-address.js'
 import { runCheck } from './check-command.js'
 import { runRoutes } from './routes-command.js'
@@ -7,9 +6,10 @@ import type { Logger } from 'pino'
 import { startDemoService, type DemoService } from '../demo/demo-service.js'
 import { createLogger } from '../logging/create-logger.js'
 import { startRouter, type RunningRouter } from '../start-router.js'
+import { takeInheritedFds } from '../listen/inherited-fds.js'
 import { helpText } from './help-text.js'
 import { parseOptions, UsageError, type CliOptions } from './parse-options.js'
-import { readVersion } from './version.js'
+import { demoServicesDir, readVersion, versionLine } from './build-info.js'
 
 export interface MainIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean }
@@ -50,14 +50,11 @@ function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService 
   })
 }
 
-/** The repo's own services.d, which the demo uses unless told otherwise. */
-const REPO_SERVICES_DIR = fileURLToPath(new URL('../../services.d', import.meta.url))
-
-async function run (options: CliOptions, io: MainIo): Promise<number> {
+async function run (options: CliOptions, env: NodeJS.ProcessEnv, io: MainIo): Promise<number> {
   const log = createLogger(options.logLevel, io.stdout)
   const isDemo = options.command === 'demo'
   const socketDir = isDemo && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir
-  const servicesDir = isDemo && options.servicesDirDefaulted ? REPO_SERVICES_DIR : options.servicesDir
+  const servicesDir = isDemo && options.servicesDirDefaulted ? demoServicesDir() : options.servicesDir
   let demo: DemoService | null = null
   if (options.command === 'demo') {
     demo = await startDemoService(join(socketDir, 'demo', 'ui.sock'))
@@ -65,7 +62,7 @@ async function run (options: CliOptions, io: MainIo): Promise<number> {
   }
   let router: RunningRouter
   try {
-    router = await startRouter({ ...options, socketDir, servicesDir, logger: log })
+    router = await startRouter({ ...options, socketDir, servicesDir, inheritedFds: takeInheritedFds(env), logger: log })
   } catch (err) {
     await demo?.close()
     throw err
@@ -92,13 +89,13 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
     return 0
   }
   if (options.command === 'version') {
-    io.stdout.write(`${readVersion()}\n`)
+    io.stdout.write(`${versionLine()}\n`)
     return 0
   }
   try {
     if (options.command === 'check') return await runCheck(options.socketDir, options.servicesDir, io)
     if (options.command === 'routes') return await runRoutes(options.listen[0] as ListenAddress, io)
-    return await run(options, io)
+    return await run(options, env, io)
   } catch (err) {
     const message = err instanceof UsageError || typeof (err as { code?: unknown }).code === 'string'
       ? (err as Error).message

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js'
@@ -31,7 +31,9 @@ ajv.addFormat('backend-url', {
   type: 'string',
   validate: (text: string) => BACKEND_URL.test(text) && URL.canParse(text)
 })
-const validate = ajv.compile(ROUTE_FILE_SCHEMA)
+// Compiled on the first route file, not at start-up: compiling the schema (and ajv's meta-schema) was the largest single cost of starting the bundle and the binary (issue #11).
+let compiled: ValidateFunction | null = null
+const validator = (): ValidateFunction => (compiled ??= ajv.compile(ROUTE_FILE_SCHEMA))
 
 interface RawHeaderRules { set?: Record<string, string>, remove?: string[] }
 interface RawRoute {
@@ -183,6 +185,7 @@ export function parseRouteFile (file: string, text: string, socketDir: string): 
   }
   // An empty file, or one that is all comments, declares no routes.
   if (data === null || data === undefined) return { ok: true, specs: [] }
+  const validate = validator()
   if (!validate(data)) {
     const errors = (validate.errors ?? [])
       // Branch errors inside oneOf and the inner error of propertyNames are restated by their parent.

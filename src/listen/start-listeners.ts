@@ -1,5 +1,6 @@
 import type { Server } from 'node:http'
 import { clearStaleSocket } from './clear-stale-socket.js'
+import { closeGracefully, trackConnections } from './graceful-close.js'
 import { formatListenAddress, type ListenAddress } from './listen-address.js'
 
 export class ListenError extends Error {
@@ -41,6 +42,7 @@ function bound (server: Server, requested: ListenAddress): ListenAddress {
 
 export async function listenOn (server: Server, address: ListenAddress): Promise<Listener> {
   if (address.kind === 'unix') await clearStaleUnixSocket(address)
+  trackConnections(server)
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(address, err.code ?? 'listen_failed', reasonFor(err)))
     server.once('error', onError)
@@ -53,8 +55,5 @@ export async function listenOn (server: Server, address: ListenAddress): Promise
 
 /** Closes a listener; Node removes a unix socket file on close. */
 export function closeListener (listener: Listener): Promise<void> {
-  return new Promise((resolve) => {
-    listener.server.close(() => resolve())
-    listener.server.closeIdleConnections()
-  })
+  return closeGracefully(listener.server)
 }

@@ -5,11 +5,25 @@ import { fileURLToPath } from 'node:url'
 export const BIN = fileURLToPath(new URL('../../bin/sockrouter', import.meta.url))
 
 /**
+ * What the CLI tests run (issue #11). Unset: bin/sockrouter, which picks a
+ * fresh bundle or the sources. SOCKROUTER_TEST_CLI names something else: a
+ * `.cjs`/`.js` bundle runs with this Node, anything else (the single binary)
+ * is executed as it is.
+ */
+export const CLI_UNDER_TEST = process.env.SOCKROUTER_TEST_CLI ?? ''
+
+export function cliCommand (args: readonly string[]): [string, string[]] {
+  if (CLI_UNDER_TEST === '') return [process.execPath, [BIN, ...args]]
+  if (/\.c?js$/.test(CLI_UNDER_TEST)) return [process.execPath, [CLI_UNDER_TEST, ...args]]
+  return [CLI_UNDER_TEST, [...args]]
+}
+
+/**
  * tap records coverage in child processes too, but tsx-compiled sources from a
  * child break its merged report (it shrinks to the bin file alone), so the CLI
  * children opt out; in-process tests cover the same code.
  */
-function cliEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function cliEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env }
 }
 
@@ -21,7 +35,7 @@ export interface CliResult {
 
 /** Runs bin/sockrouter to completion. */
 export async function runCli (args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env) })
+  const child = spawn(...cliCommand(args), { env: cliEnv(env) })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => { stdout += c.toString() })
@@ -42,7 +56,13 @@ interface Teardown { teardown (fn: () => unknown): void }
 
 /** Starts bin/sockrouter and parses its JSON log lines as they come. */
 export function startCli (t: Teardown, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env) })
+  const [file, fullArgs] = cliCommand(args)
+  return startProcess(t, file, fullArgs, { env: cliEnv(env) })
+}
+
+/** Any router executable (the single binary in test/binary-smoke.test.ts), with its own environment and cwd. */
+export function startProcess (t: Teardown, file: string, args: readonly string[], options: { env: NodeJS.ProcessEnv, cwd?: string, extraFds?: readonly number[] }): RunningCli {
+  const child = spawn(file, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe', ...(options.extraFds ?? [])] }) as ChildProcessWithoutNullStreams
   const lines: Record<string, unknown>[] = []
   const waiters = new Set<(line: Record<string, unknown>) => void>()
   let buffer = ''

@@ -1,0 +1,75 @@
+// `npm run build` (issue #11): the router as one CommonJS file, dist/sockrouter.cjs,
+// which bin/sockrouter runs while it is newer than the sources. `--if-stale`
+// (npm start's prestart) does nothing when the bundle is already fresh.
+import { readFileSync, renameSync, mkdirSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+
+const require = createRequire(import.meta.url)
+const { BUNDLE, ROOT, freshBundle } = require('../bin/bundle-freshness.cjs')
+
+export { ROOT }
+
+const RUN_WHEN_MAIN = `if (require.main === module && typeof module.exports.main === 'function') {
+  module.exports.main(process.argv.slice(2), process.env).then((code) => process.exit(code), (err) => {
+    process.stderr.write('sockrouter: failed to start: ' + (err && err.message ? err.message : String(err)) + '\\n')
+    process.exit(1)
+  })
+}`
+
+/**
+ * One esbuild run. The sources are ESM; CommonJS output loads faster and is
+ * what a SEA main script must be, so import.meta.url is rebuilt from
+ * __filename. ws's optional native helpers stay out: ws checks for them in a
+ * try and works without.
+ */
+export async function bundle ({ entry, outfile, baked }) {
+  const result = await build({
+    entryPoints: [join(ROOT, entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20.19',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    legalComments: 'none',
+    external: ['bufferutil', 'utf-8-validate'],
+    define: {
+      SOCKROUTER_BUILD: JSON.stringify(baked),
+      'import.meta.url': 'sockrouterModuleUrl'
+    },
+    banner: { js: "var sockrouterModuleUrl=require('node:url').pathToFileURL(__filename).href;" },
+    // `node dist/sockrouter.cjs ARGS` runs the CLI as bin/sockrouter would (the tests' SOCKROUTER_TEST_CLI).
+    footer: { js: RUN_WHEN_MAIN },
+    logLevel: 'warning',
+    write: false
+  })
+  mkdirSync(dirname(outfile), { recursive: true })
+  // Written beside, then renamed: a router starting meanwhile sees the old file or the new, never half of one.
+  const partial = `${outfile}.${process.pid}.partial`
+  writeFileSync(partial, result.outputFiles[0].contents)
+  renameSync(partial, outfile)
+  return outfile
+}
+
+export function packageVersion () {
+  return JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version
+}
+
+function flag (name) {
+  const i = process.argv.indexOf(name)
+  return i === -1 ? undefined : process.argv[i + 1]
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--if-stale') && freshBundle() !== null) process.exit(0)
+  const started = performance.now()
+  // --outfile elsewhere (test/bundle-cli.test.ts) needs --root, the package root it reads services.d from.
+  const outfile = flag('--outfile') ?? BUNDLE
+  const rootFromHere = flag('--root') === undefined ? '../' : `${pathToFileURL(flag('--root')).href}/`
+  await bundle({ entry: 'src/cli/main.ts', outfile, baked: { version: packageVersion(), rootFromHere, demoServicesYaml: null } })
+  if (!process.argv.includes('--quiet')) console.log(`built ${outfile} in ${Math.round(performance.now() - started)} ms`)
+}

@@ -1,0 +1,18 @@
+'use strict'
+// Runs under the Node 26 base itself (pkg 6.23's SEA needs Node >= 22, and
+// its blob must come from the same Node version that reads it). It calls
+// pkg's simple-SEA step directly rather than through its CLI, which in
+// simple mode has no way to pass seaConfig: the V8 code cache for the
+// bundle is built into the blob here (issue #11, start-up).
+// argv: ENTRY OUTPUT NODE_RANGE
+const sea = require('@yao-pkg/pkg/lib-es5/sea.js').default
+
+const [entry, output, nodeRange] = process.argv.slice(2)
+sea(entry, {
+  targets: [{ nodeRange, platform: 'linux', arch: 'x64', output }],
+  signature: false,
+  seaConfig: { useCodeCache: true }
+}).catch((err) => {
+  process.stderr.write(`pkg --sea failed: ${err && err.message ? err.message : String(err)}\n`)
+  process.exit(1)
+})

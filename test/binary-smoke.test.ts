@@ -1,0 +1,131 @@
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t, { type Test } from 'tap'
+import { startBackend } from './helpers/backend.js'
+import { httpGet } from './helpers/http-client.js'
+import { startProcess, type RunningCli } from './helpers/run-cli.js'
+import { writeRouteFile } from './helpers/services-dir.js'
+import { makeTempDir } from './helpers/temp-dir.js'
+import { nextMessage, openClient, startWsBackend } from './helpers/ws-backend.js'
+
+/**
+ * The single binary (issue #11), as a user runs it: copied alone into a temp
+ * dir with no node_modules and no source tree, started with an empty PATH
+ * and nothing else in its environment. .ci/run builds dist/sockrouter and
+ * points SOCKROUTER_TEST_BINARY at it; under CI an unset variable fails here.
+ */
+
+const BUILT = process.env.SOCKROUTER_TEST_BINARY ?? ''
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+const run = promisify(execFile)
+
+/** The binary's whole environment: no PATH, no NODE_OPTIONS from tap, nothing. */
+const BARE_ENV = { PATH: '' }
+
+function install (t: Test): { home: string, binary: string } {
+  const home = makeTempDir(t)
+  const binary = join(home, 'sockrouter')
+  copyFileSync(BUILT, binary)
+  chmodSync(binary, 0o755)
+  return { home, binary }
+}
+
+function startBinary (t: Test, binary: string, home: string, args: readonly string[]): RunningCli {
+  return startProcess(t, binary, args, { env: BARE_ENV, cwd: home })
+}
+
+async function listening (cli: RunningCli): Promise<string> {
+  const line = await cli.waitForLine((l) => typeof l.address === 'string' && /^127\.0\.0\.1:\d+$/.test(l.address), 30_000)
+  await cli.waitForLine((l) => l.msg === 'sockrouter ready', 30_000)
+  return String(line.address)
+}
+
+if (BUILT === '') {
+  if (process.env.CI === 'true') t.fail('SOCKROUTER_TEST_BINARY is unset: .ci/run must build dist/sockrouter and set it')
+  else t.plan(0, 'SOCKROUTER_TEST_BINARY is unset: run `npm run build:binary` and `SOCKROUTER_TEST_BINARY=$PWD/dist/sockrouter npx tap test/binary-smoke.test.ts`')
+} else {
+  t.test('--version with an empty PATH prints the version and the Node inside', async (t) => {
+    const { home, binary } = install(t)
+    const { stdout } = await run(binary, ['--version'], { env: BARE_ENV, cwd: home })
+    t.match(stdout, new RegExp(`^${VERSION.replace(/\./g, '\\.')} \\(node v(24|26)\\.\\d+\\.\\d+\\)\\n$`))
+  })
+
+  t.test('routes HTTP, WebSocket and a services.d route from a dir with no node_modules, then exits 0 on SIGTERM', async (t) => {
+    const { home, binary } = install(t)
+    const sockets = join(home, 'sockets')
+    const services = join(home, 'services.d')
+    await startBackend(t, join(sockets, 'svc', 'ui.sock'))
+    await startWsBackend(t, join(sockets, 'svc', 'ws.sock'))
+    writeRouteFile(services, 'api.yaml', 'routes:\n  - prefix: /api\n    socket: svc/ui.sock\n    rewrite: /v1/\n')
+    const cli = startBinary(t, binary, home, ['--socket-dir', sockets, '--services-dir', services, '--listen', '127.0.0.1:0'])
+    const address = await listening(cli)
+    t.notOk(existsSync(join(home, 'node_modules')), 'nothing but the binary beside it')
+    t.equal(readlinkSync(`/proc/${cli.child.pid}/exe`), binary, '/proc/<pid>/exe is the binary itself')
+
+    const res = await httpGet(`http://${address}/svc/ui/hello?a=1`)
+    t.equal(res.status, 200)
+    t.equal((JSON.parse(res.text) as { url: string }).url, '/hello?a=1')
+
+    const ws = await openClient(`ws://${address}/svc/ws/echo`)
+    t.teardown(() => ws.terminate())
+    ws.send('through the binary')
+    t.equal((await nextMessage(ws)).data.toString(), 'through the binary')
+    ws.close()
+
+    const viaFile = await httpGet(`http://${address}/api/x`)
+    t.equal(viaFile.status, 200, 'the services.d route answers')
+    t.equal((JSON.parse(viaFile.text) as { url: string }).url, '/v1/x')
+
+    t.equal(await cli.stop('SIGTERM'), 0)
+    t.same(cli.lines.slice(-2).map((l) => l.msg), ['shutting down', 'stopped'])
+  })
+
+  t.test('check validates the socket dir and services.d and prints the table', async (t) => {
+    const { home, binary } = install(t)
+    const sockets = join(home, 'sockets')
+    mkdirSync(sockets)
+    writeRouteFile(join(home, 'services.d'), 'api.yaml', 'routes:\n  - prefix: /api\n    socket: svc/ui.sock\n')
+    await startBackend(t, join(sockets, 'svc', 'ui.sock'))
+    const { stdout } = await run(binary, ['check', '--socket-dir', sockets, '--services-dir', join(home, 'services.d')], { env: BARE_ENV, cwd: home })
+    t.match(stdout, /\/api\/\s+\S*svc\/ui\.sock\s+services\.d\/api\.yaml\s+up/)
+  })
+
+  t.test('demo serves the demo page and its baked-in services.d route', async (t) => {
+    const { home, binary } = install(t)
+    const cli = startBinary(t, binary, home, ['demo', '--socket-dir', join(home, 'sockets'), '--listen', '127.0.0.1:0'])
+    const address = await listening(cli)
+    const page = await httpGet(`http://${address}/demo/ui/`)
+    t.equal(page.status, 200)
+    t.match(page.text, /this page came through sockrouter/)
+    const api = await httpGet(`http://${address}/demo-api/info`)
+    t.equal(api.status, 200, '/demo-api/ comes from the demo.yaml built into the binary')
+    t.equal(api.headers['cache-control'], 'no-store')
+    t.equal(await cli.stop('SIGTERM'), 0)
+  })
+
+  t.test('logs are pretty on a TTY, in-process', async (t) => {
+    const { home, binary } = install(t)
+    // script(1) gives the router a pseudo-terminal; the shell says which pid to stop.
+    const inner = `env -i PATH= ${binary} --socket-dir ${join(home, 'sockets')} --listen 127.0.0.1:0 & echo "PID=$!"; wait`
+    const child = spawn('script', ['-qfec', inner, '/dev/null'], { cwd: home, stdio: ['ignore', 'pipe', 'pipe'] })
+    t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+    let output = ''
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no pretty "sockrouter ready" within 30 s: ${output}`)), 30_000)
+      child.stdout.on('data', (c: Buffer) => {
+        output += c.toString()
+        if (/INFO.*sockrouter ready/.test(output) && /PID=\d+/.test(output)) { clearTimeout(timer); resolve() }
+      })
+    })
+    await ready
+    t.notMatch(output, /"msg":/, 'no JSON lines')
+    t.match(output, /\u001b\[\d+m/, 'colours')
+    const exited = once(child, 'exit')
+    process.kill(Number(/PID=(\d+)/.exec(output)?.[1]), 'SIGTERM')
+    await exited
+    t.match(output, /shutting down/)
+  })
+}
