@@ -25,7 +25,7 @@ async function runTestFile (file: string, cli: string): Promise<{ code: number |
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], {
     cwd: ROOT,
     // tap's own 30 s default for a file run by hand would cut a file short on a busy machine.
-    env: { ...process.env, SOCKROUTER_TEST_CLI: cli, TAP: '0', TAP_TIMEOUT: '300' },
+    env: { ...process.env, SOCKROUTER_TEST_CLI: cli, TAP: '0', TAP_TIMEOUT: '300', _TAPJS_PROCESSINFO_COVERAGE_: '0' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''
