@@ -1,7 +1,7 @@
 /**
  * Every error a client can see from the router, with a stable code, and the
- * one place where a code becomes an HTTP status (see STYLE.md: "one place maps
- * errors to statuses"). Messages are fixed strings: a client never sees a
+ * one place where a code becomes an HTTP status (docs/architecture.md,
+ * "Errors: one place"). Messages are fixed strings: a client never sees a
  * stack, an errno or a socket path.
  */
 

@@ -66,8 +66,9 @@ export class TunnelEntry {
 
 /**
  * Every live upgrade is in this set, so that limits can be enforced and
- * shutdown can drain them (STYLE.md: "live tunnels sit in a set that
- * shutdown drains"). An entry leaves the set only when both sockets closed.
+ * shutdown can drain them (docs/architecture.md, "Shutdown"; Caddy keeps
+ * every spliced connection for the same reason). An entry leaves the set
+ * only when both sockets closed.
  */
 export class TunnelRegistry {
   readonly #entries = new Set<TunnelEntry>()
