@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { WebSocketServer } from 'ws'
+import { forwardedPeer } from './case-address.js'
 
 export interface Arrival {
   readonly backend: 'b' | 'ws' | 'raw'
@@ -23,6 +24,8 @@ export interface Arrival {
   readonly upgrade: boolean
   /** An earlier request on the same backend connection asked to upgrade: the router spliced a refused handshake. */
   readonly afterUpgrade: boolean
+  /** The client address the router forwarded it for (case-address.ts), or null. */
+  readonly client: string | null
 }
 
 export interface CanaryBackends {
@@ -39,7 +42,8 @@ function record (backends: CanaryBackends, backend: 'b' | 'ws', req: IncomingMes
   if (upgrade) upgradedSockets.add(socket)
   let hostLines = 0
   for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]?.toLowerCase() === 'host') hostLines++
-  backends.onArrival({ backend, method: req.method ?? '', url: req.url ?? '', hostLines, upgrade, afterUpgrade })
+  const client = forwardedPeer(req.headers['x-forwarded-for'])
+  backends.onArrival({ backend, method: req.method ?? '', url: req.url ?? '', hostLines, upgrade, afterUpgrade, client })
 }
 
 function answer (req: IncomingMessage, res: ServerResponse): void {
@@ -69,6 +73,7 @@ function startRawBackend (backends: CanaryBackends): NetServer {
     let buffered = ''
     let upgrade: boolean | null = null
     let reported = false
+    let client: string | null = null
     socket.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('latin1')
       if (upgrade === null) {
@@ -81,15 +86,17 @@ function startRawBackend (backends: CanaryBackends): NetServer {
         buffered = buffered.slice(end + 4)
         upgrade = /^upgrade:/im.test(head)
         const [method = '', url = ''] = head.split(' ')
-        const hostLines = head.split('\r\n').filter((l) => /^host:/i.test(l)).length
-        backends.onArrival({ backend: 'raw', method, url, hostLines, upgrade, afterUpgrade: false })
+        const lines = head.split('\r\n')
+        const hostLines = lines.filter((l) => /^host:/i.test(l)).length
+        client = forwardedPeer(lines.filter((l) => /^x-forwarded-for:/i.test(l)).map((l) => l.slice(l.indexOf(':') + 1)))
+        backends.onArrival({ backend: 'raw', method, url, hostLines, upgrade, afterUpgrade: false, client })
         socket.write(rawAnswer(method, url, !upgrade))
         if (!upgrade) socket.end()
       }
       if (upgrade && buffered.length > 0 && !reported) {
         reported = true
         const line = /^([A-Za-z]+) (\S+)/.exec(buffered)
-        backends.onArrival({ backend: 'raw', method: line?.[1] ?? '?', url: line?.[2] ?? JSON.stringify(buffered.slice(0, 60)), hostLines: 0, upgrade: false, afterUpgrade: true })
+        backends.onArrival({ backend: 'raw', method: line?.[1] ?? '?', url: line?.[2] ?? JSON.stringify(buffered.slice(0, 60)), hostLines: 0, upgrade: false, afterUpgrade: true, client })
       }
     })
   })

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { startCanaryBackends, type Arrival, type CanaryBackends } from './canary-backends.js'
+import { caseAddress } from './case-address.js'
 import { CANARY_TAG, type FuzzCase } from './case-types.js'
 import { parseResponses } from './parse-responses.js'
 import { startRouterChild, type RouterChild } from './router-child.js'
@@ -48,11 +49,13 @@ export class FuzzSession {
   private backends!: CanaryBackends
   private dir = ''
   private readonly running = new Map<number, FuzzCase>()
-  /** Canary tags a backend got while their case was still running. */
+  /** Canary tags a backend got from a case's connection while the case was still running. */
   private readonly pending = new Map<number, string[]>()
   /** Canary tags each finished case saw in its responses; pruned behind the window. */
   private readonly seen = new Map<number, Set<string>>()
   private readonly mustReject = new Map<number, string>()
+  /** The case behind each client address (case-address.ts); pruned with `seen`. */
+  private readonly owners = new Map<string, number>()
   /**
    * Cases by how many bytes they got back, with how many they sent: a
    * socket the router never destroyed has forgotten its peer, not its counters.
@@ -92,18 +95,21 @@ export class FuzzSession {
   private onArrival (a: Arrival): void {
     this.arrivals?.push(a)
     const where = `${a.backend} backend got ${a.method} ${a.url}`
+    // The connection it came on names its case. The index in its URL is only
+    // a fallback: a mutation can rewrite it into another running case's.
+    const known = a.client === null ? undefined : this.owners.get(a.client)
     const any = ANY_CASE.exec(a.url)
-    const index = any === null ? -1 : Number(any[1])
+    const index = known ?? (any === null ? -1 : Number(any[1]))
     if (a.afterUpgrade) this.fail('tunnel-smuggled', index, `${where} on a connection whose earlier request asked to upgrade`)
     if (a.hostLines > 1) this.fail('backend-duplicate-host', index, `${where} with ${a.hostLines} Host lines`)
     const primary = PRIMARY.exec(a.url)
-    // Only while its case runs: a mutation can turn another case's `/c10-r0` into `/c0-r0`.
-    if (primary !== null && this.running.has(Number(primary[1]))) {
-      const reason = this.mustReject.get(Number(primary[1]))
-      if (reason !== undefined) this.fail('accepted-invalid', Number(primary[1]), `${where}; RFC 9112 wants 400 (${reason})`)
+    // Only its own first request, while its case runs: a mutation can turn another case's `/c10-r0` into `/c0-r0`.
+    if (primary !== null && Number(primary[1]) === index && this.running.has(index)) {
+      const reason = this.mustReject.get(index)
+      if (reason !== undefined) this.fail('accepted-invalid', index, `${where}; RFC 9112 wants 400 (${reason})`)
     }
     for (const m of a.url.matchAll(CANARY_TAG)) {
-      const k = Number(m[1])
+      const k = known ?? Number(m[1])
       if (this.running.has(k)) {
         const list = this.pending.get(k) ?? []
         list.push(m[0])
@@ -116,6 +122,7 @@ export class FuzzSession {
 
   async run (c: FuzzCase, timing: Timing): Promise<CaseOutcome> {
     this.running.set(c.index, c)
+    this.owners.set(caseAddress(c.index), c.index)
     if (c.mustReject !== null) this.mustReject.set(c.index, c.mustReject)
     const outcome = await sendCase(this.router.port, c, timing)
     this.running.delete(c.index)
@@ -145,8 +152,9 @@ export class FuzzSession {
       if (!tags.has(tag)) this.fail('smuggled', c.index, `a backend got /${tag} and the client never got its response (${parsed.statuses.join(',') || 'no status'}${o.finSent ? ', FIN sent' : ''})`, o.finSent)
     }
     this.pending.delete(c.index)
-    if (this.seen.size > 20_000) {
+    if (this.owners.size > 20_000) {
       const floor = Math.min(...this.running.keys(), c.index) - 10_000
+      for (const [address, k] of this.owners) if (k < floor) this.owners.delete(address)
       for (const k of this.seen.keys()) if (k < floor) this.seen.delete(k)
     }
   }

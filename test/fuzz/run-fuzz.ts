@@ -63,7 +63,7 @@ async function replayOne (options: FuzzOptions): Promise<number> {
     const fdsAfter = await waitForFds(session, fdsBefore, 10_000)
     note(`  router fds ${fdsBefore} before, ${fdsAfter} after${fdsAfter > fdsBefore ? ' (10 s on): fd-leak' : ''}`)
     note(`  received (${outcome.received.length} bytes${outcome.finSent ? ', after the client sent FIN' : ''}${outcome.error !== null ? `, ${outcome.error}` : ''}): ${escapeBytes(outcome.received, 1500)}`)
-    for (const a of session.arrivals ?? []) note(`  ${a.backend} backend got ${a.method} ${a.url}${a.upgrade ? ' (upgrade)' : ''}${a.hostLines !== 1 ? `, ${a.hostLines} Host lines` : ''}`)
+    for (const a of session.arrivals ?? []) note(`  ${a.backend} backend got ${a.method} ${a.url}${a.client !== null ? ` for ${a.client}` : ''}${a.upgrade ? ' (upgrade)' : ''}${a.hostLines !== 1 ? `, ${a.hostLines} Host lines` : ''}`)
     for (const f of session.failures) note(`  FAILURE ${f.cls}: ${f.detail}`)
     const failed = session.failures.length > 0 || fdsAfter > fdsBefore
     if (!failed) note('  no failure')

@@ -1,11 +1,13 @@
 /**
- * One case over one raw TCP connection: write the bytes (in the case's
+ * One case over one raw TCP connection, from the case's own loopback
+ * address (case-address.ts): write the bytes (in the case's
  * segments), read until the router closes. A router that goes quiet
  * without closing is waiting for bytes the case promised (a body it never
  * sent, say), so after `idleMs` the client sends FIN; from then on the
  * router must close within `closeDeadlineMs`, or the case is a hang.
  */
 import { connect } from 'node:net'
+import { caseAddress } from './case-address.js'
 import type { FuzzCase } from './case-types.js'
 
 export interface Timing {
@@ -32,7 +34,8 @@ export function sendCase (port: number, c: FuzzCase, timing: Timing): Promise<Ca
     let error: string | null = null
     let idle: NodeJS.Timeout | undefined
     let deadline: NodeJS.Timeout | undefined
-    const socket = connect({ port, host: '127.0.0.1' })
+    // From the case's own address, so that what reaches a backend is traced to this connection.
+    const socket = connect({ port, host: '127.0.0.1', localAddress: caseAddress(c.index) })
     socket.setNoDelay(true)
     socket.on('error', (err: NodeJS.ErrnoException) => { error = err.code ?? err.message })
     const armIdle = (): void => {
