@@ -45,7 +45,9 @@ export function parseFuzzOptions (argv: readonly string[]): FuzzOptions {
   let concurrency = 64
   let idleMs = 500
   let closeDeadlineMs = 3000
-  let rssToleranceMiB = 32
+  // The live heap after a full GC (8 MiB tolerance) is the leak check; RSS follows malloc's arenas and
+  // once grew 140 → 185 MiB in a quick run on a loaded machine while the heap grew 1.4 MiB.
+  let rssToleranceMiB = 64
   let scenarios: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? ''
