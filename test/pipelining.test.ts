@@ -136,3 +136,16 @@ t.test('an upgrade pipelined behind a pending response waits its turn: the respo
   await session.waitFor((s) => s.endsWith('\x81\x02hi'), 'the echoed frame')
   t.pass('the tunnel works once it is its turn')
 })
+
+t.test('a request queued between a refused one and a broken body gets its response before the 400 (found by the fuzzer)', async (t) => {
+  const { other, port, waitForLog } = await setup(t)
+  // The first request is refused (404) before its chunked body is read; the
+  // second is fine; the third breaks the parser inside its body. The second
+  // reached its backend while the 400 went out at once and cut its answer off.
+  const refusedWithBody = 'POST /nowhere/x HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nx=92505&\r\n0\r\n\r\n'
+  const broken = 'POST /other/secret/broken HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5c 5\r\nhello\r\n0\r\n\r\n'
+  const { responses } = splitResponses(await exchangeUntilClose(port, refusedWithBody + get('/other/secret/middle') + broken))
+  t.same(responses.map((r) => r.status), [404, 200, 400], 'every request that ran has its answer, then the 400')
+  t.same(other.seen.map((r) => r.url), ['/middle'], 'the broken request never ran')
+  t.equal((await waitForLog((l) => l.msg === 'request' && l.url === '/other/secret/middle')).status, 200)
+})

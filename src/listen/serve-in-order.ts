@@ -6,11 +6,14 @@ type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => vo
 
 const LATEST_RESPONSE = Symbol('sockrouter.latestResponse')
 const PARSE_FAILED = Symbol('sockrouter.parseFailed')
+const PARSE_ANSWER = Symbol('sockrouter.parseAnswer')
 const CONNECTION = Symbol('sockrouter.connection')
 
 type ConnectionSocket = Duplex & {
   [LATEST_RESPONSE]?: ServerResponse
   [PARSE_FAILED]?: boolean
+  /** The parse error's answer, held for the broken request's turn (see answerClientError). */
+  [PARSE_ANSWER]?: () => void
   /** Node's own: the response that currently owns the socket. */
   _httpMessage?: ServerResponse | null
 }
@@ -35,8 +38,16 @@ type TrackedResponse = ServerResponse & { [CONNECTION]?: ConnectionSocket }
  */
 function inTurn (start: RequestHandler): RequestHandler {
   const startIfOpen = (req: IncomingMessage, res: ServerResponse): void => {
-    if (isClosing(req.socket)) {
-      req.socket.destroy()
+    const socket = req.socket as ConnectionSocket
+    if (isClosing(socket)) {
+      socket.destroy()
+      return
+    }
+    const answer = socket[PARSE_ANSWER]
+    if (answer !== undefined && !req.complete) {
+      // This request's body is where the parser failed: it never runs, and its turn carries the error instead.
+      socket[PARSE_ANSWER] = undefined
+      answer()
       return
     }
     start(req, res)
@@ -113,8 +124,9 @@ export function upgradeInTurn (onUpgrade: UpgradeHandler): UpgradeHandler {
  * only after the responses to the requests parsed before it, so that their
  * bytes are not cut off or interleaved with the error. If the error is in
  * the body of a request that is still arriving, that request cannot
- * complete: the answer goes out now, or, once a response head is on the
- * wire, the connection is cut. Node emits `clientError` again for every
+ * complete and never runs: the answer goes out in its turn (now, if it is
+ * already running), or, once its response head is on the wire, the
+ * connection is cut. Node emits `clientError` again for every
  * later chunk the broken parser sees; only the first counts.
  */
 export function answerClientError (socket: Duplex, answer: () => void): void {
@@ -126,6 +138,10 @@ export function answerClientError (socket: Duplex, answer: () => void): void {
     answer()
   } else if (pending.req.complete) {
     pending.once('close', answer)
+  } else if (conn._httpMessage !== pending && conn._httpMessage != null) {
+    // The broken request still waits behind earlier responses (found by the
+    // fuzzer, issue #10): they finish first, and its own turn answers.
+    conn[PARSE_ANSWER] = answer
   } else if (conn._httpMessage?.headersSent === true) {
     socket.destroy()
   } else {
