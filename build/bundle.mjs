@@ -25,6 +25,18 @@ const RUN_WHEN_MAIN = `if (require.main === module && typeof module.exports.main
  * __filename. ws's optional native helpers stay out: ws checks for them in a
  * try and works without.
  */
+/**
+ * `undici` (ours and @fastify/reply-from's) resolves to build/undici-on-use.cjs,
+ * which loads undici's classes on first use instead of its whole index at
+ * start-up (issue #11).
+ */
+const undiciOnUse = {
+  name: 'undici-on-use',
+  setup (build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: join(ROOT, 'build', 'undici-on-use.cjs') }))
+  }
+}
+
 export async function bundle ({ entry, outfile, baked }) {
   const result = await build({
     entryPoints: [join(ROOT, entry)],
@@ -44,6 +56,7 @@ export async function bundle ({ entry, outfile, baked }) {
     banner: { js: "var sockrouterModuleUrl=require('node:url').pathToFileURL(__filename).href;" },
     // `node dist/sockrouter.cjs ARGS` runs the CLI as bin/sockrouter would (the tests' SOCKROUTER_TEST_CLI).
     footer: { js: RUN_WHEN_MAIN },
+    plugins: [undiciOnUse],
     logLevel: 'warning',
     write: false
   })

@@ -1,9 +1,7 @@
 import { join, resolve } from 'node:path'
 import type { ListenAddress } from '../listen/listen-address.js'
-import { runCheck } from './check-command.js'
-import { runRoutes } from './routes-command.js'
 import type { Logger } from 'pino'
-import { startDemoService, type DemoService } from '../demo/demo-service.js'
+import type { DemoService } from '../demo/demo-service.js'
 import { createLogger } from '../logging/create-logger.js'
 import { startRouter, type RunningRouter } from '../start-router.js'
 import { takeInheritedFds } from '../listen/inherited-fds.js'
@@ -51,12 +49,14 @@ function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService 
 }
 
 async function run (options: CliOptions, env: NodeJS.ProcessEnv, io: MainIo): Promise<number> {
-  const log = createLogger(options.logLevel, io.stdout)
+  const log = await createLogger(options.logLevel, io.stdout)
   const isDemo = options.command === 'demo'
   const socketDir = isDemo && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir
   const servicesDir = isDemo && options.servicesDirDefaulted ? demoServicesDir() : options.servicesDir
   let demo: DemoService | null = null
   if (options.command === 'demo') {
+    // Imported on use, like `check` and `routes` below: a plain `serve` never loads ws or the demo page (issue #11, start-up).
+    const { startDemoService } = await import('../demo/demo-service.js')
     demo = await startDemoService(join(socketDir, 'demo', 'ui.sock'))
     log.info({ socket: 'demo/ui.sock' }, 'demo service started')
   }
@@ -93,8 +93,8 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
     return 0
   }
   try {
-    if (options.command === 'check') return await runCheck(options.socketDir, options.servicesDir, io)
-    if (options.command === 'routes') return await runRoutes(options.listen[0] as ListenAddress, io)
+    if (options.command === 'check') return await (await import('./check-command.js')).runCheck(options.socketDir, options.servicesDir, io)
+    if (options.command === 'routes') return await (await import('./routes-command.js')).runRoutes(options.listen[0] as ListenAddress, io)
     return await run(options, env, io)
   } catch (err) {
     const message = err instanceof UsageError || typeof (err as { code?: unknown }).code === 'string'

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
-import { parseRouteFile, type ParsedRouteFile } from './parse-route-file.js'
+import type { ParsedRouteFile } from './parse-route-file.js'
 import type { RouteSpec } from './route-spec.js'
 
 /** One services.d file as it stands: the specs in force and any current errors. */
@@ -21,8 +21,21 @@ interface Cached {
   readonly loaded: LoadedRouteFile
 }
 
+/**
+ * The parser with ajv and yaml behind it, imported on the first route file:
+ * a router with an empty or missing services.d never loads them (issue #11,
+ * start-up).
+ */
+type ParseRouteFile = typeof import('./parse-route-file.js').parseRouteFile
+let parser: Promise<ParseRouteFile> | null = null
+
+function loadParser (): Promise<ParseRouteFile> {
+  parser ??= import('./parse-route-file.js').then((m) => m.parseRouteFile)
+  return parser
+}
+
 /** A file that makes the parser throw is rejected like any invalid file: it must never fail the rescan (issue #10). */
-function parseOrReject (file: string, text: string, socketDir: string): ParsedRouteFile {
+function parseOrReject (parseRouteFile: ParseRouteFile, file: string, text: string, socketDir: string): ParsedRouteFile {
   try {
     return parseRouteFile(file, text, socketDir)
   } catch (err) {
@@ -71,7 +84,7 @@ export class ServicesDirLoader {
     const text = await readFile(path, 'utf8').catch(() => null)
     if (text === null) return cached?.loaded ?? null
     const shown = `${basename(this.#dir)}/${name}`
-    const parsed = parseOrReject(shown, text, this.#socketDir)
+    const parsed = parseOrReject(await loadParser(), shown, text, this.#socketDir)
     const loaded: LoadedRouteFile = parsed.ok
       ? { file: shown, specs: parsed.specs, errors: [], stale: false }
       : { file: shown, specs: cached?.loaded.specs ?? [], errors: parsed.errors, stale: (cached?.loaded.specs.length ?? 0) > 0 }

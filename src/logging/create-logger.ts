@@ -1,16 +1,18 @@
 import pino, { type Level, type Logger } from 'pino'
-import pretty from 'pino-pretty'
 
 export type LogLevel = Level | 'silent'
 
 /**
  * JSON lines by default. Pretty only on a TTY, and as an in-process stream:
  * pino transports run in worker threads that load files by path, which breaks
- * once the router is bundled into one binary (issue #2).
+ * once the router is bundled into one binary (issue #2). pino-pretty is
+ * imported only then: a service under systemd never needs it, and loading
+ * it was part of every start (issue #11, start-up).
  */
-export function createLogger (level: LogLevel, destination: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Logger {
+export async function createLogger (level: LogLevel, destination: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Promise<Logger> {
   const options = { level, base: { name: 'sockrouter' } }
   if (destination.isTTY === true) {
+    const { default: pretty } = await import('pino-pretty')
     return pino(options, pretty({ destination, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' }))
   }
   return pino(options, destination === process.stdout ? stdoutDestination() : destination)

@@ -18,7 +18,7 @@ function child (logger: FastifyBaseLogger, bindings: Record<string, unknown>, op
 
 t.test('a request child on a route with its own level keeps that level and its reqId', async (t) => {
   const out = capture()
-  const logger = createLogger('info', out.stream) as FastifyBaseLogger
+  const logger = await createLogger('info', out.stream) as FastifyBaseLogger
   const first = child(logger, { reqId: 'req-1' }, { level: 'error' })
   const second = child(logger, { reqId: 'req-2' }, { level: 'error' })
   first.warn('hidden: below the route level')
@@ -34,7 +34,7 @@ t.test('a request child on a route with its own level keeps that level and its r
 
 t.test('a request child without a route level inherits the app level', async (t) => {
   const out = capture()
-  const logger = createLogger('info', out.stream) as FastifyBaseLogger
+  const logger = await createLogger('info', out.stream) as FastifyBaseLogger
   child(logger, { reqId: 'req-3' }, {}).info('info passes')
   t.same(out.lines().map((l) => [l.reqId, l.msg]), [['req-3', 'info passes']])
 })

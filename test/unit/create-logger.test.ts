@@ -11,14 +11,15 @@ function sink (isTTY: boolean): Writable & { isTTY: boolean, text: () => string 
 
 t.test('JSON lines with stable fields when not on a terminal', async (t) => {
   const out = sink(false)
-  createLogger('info', out).info({ service: 'svc', status: 200 }, 'request')
+  const log = await createLogger('info', out)
+  log.info({ service: 'svc', status: 200 }, 'request')
   const line = JSON.parse(out.text()) as Record<string, unknown>
   t.match(line, { level: 30, name: 'sockrouter', service: 'svc', status: 200, msg: 'request' })
 })
 
 t.test('pretty, not JSON, on a terminal', async (t) => {
   const out = sink(true)
-  const log = createLogger('info', out)
+  const log = await createLogger('info', out)
   // pino-pretty is a transform stream: the line reaches the sink on a later write, so wait for that write.
   const written = onceWithin(out, 'written', 'the pretty line')
   log.info({ service: 'svc' }, 'hello pretty')
@@ -29,7 +30,7 @@ t.test('pretty, not JSON, on a terminal', async (t) => {
 
 t.test('the level filters', async (t) => {
   const out = sink(false)
-  const log = createLogger('warn', out)
+  const log = await createLogger('warn', out)
   log.info('dropped')
   log.warn('kept')
   t.match(out.text(), /kept/)
