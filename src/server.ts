@@ -60,12 +60,13 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 function configureServer (server: Server, bounds: ClientBounds): Server {
   applyClientBounds(server, bounds)
   // sockrouter is a reverse proxy, not a forward proxy: CONNECT gets a clear 405 instead of a silent close.
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+  // In turn like an upgrade: a 405 written at once would cut off the responses pipelined before it (issue #10, fuzzer).
+  server.on('connect', upgradeInTurn((_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy())
     writeRawError(socket, new GatewayError('method_not_allowed', { message: 'CONNECT is not supported: sockrouter is a reverse proxy.' }))
     // Node hands the socket over and forgets it: without this a client that never closes held its fd forever (issue #10, found by the fuzzer).
     lingerThenDestroy(socket)
-  })
+  }))
   server.requestTimeout = 0
   server.keepAliveTimeout = 72_000
   return server

@@ -149,3 +149,14 @@ t.test('a request queued between a refused one and a broken body gets its respon
   t.same(other.seen.map((r) => r.url), ['/middle'], 'the broken request never ran')
   t.equal((await waitForLog((l) => l.msg === 'request' && l.url === '/other/secret/middle')).status, 200)
 })
+
+t.test('a CONNECT pipelined behind a pending response gets its 405 after that response, not in place of it', async (t) => {
+  const { port, heldNow, release } = await setup(t)
+  const session = openRawSession(port)
+  t.teardown(() => session.socket.destroy())
+  session.socket.write(get('/fz/b/slow') + 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+  await heldNow
+  await release()
+  const text = await session.waitFor((s) => splitResponses(s).responses.length === 2, 'both answers')
+  t.same(splitResponses(text).responses.map((r) => [r.status, r.body.slice(0, 4)]), [[200, 'slow'], [405, '{"er']])
+})
