@@ -2,11 +2,9 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { readSnapshot } from '../src/discovery/read-snapshot.js'
 import type { SnapshotReader } from '../src/discovery/snapshot-source.js'
-import { startBackend } from './helpers/backend.js'
 import { httpGet } from './helpers/http-client.js'
 import { hasRoute, startTestRouter, waitForTable, type TestRouter } from './helpers/router.js'
-import { writeRouteFile } from './helpers/services-dir.js'
-import { makeTempDir } from './helpers/temp-dir.js'
+import { servicesDirWithGoodRoute, writeRouteFile } from './helpers/services-dir.js'
 
 /**
  * No failure inside a rescan may take the router down (issue #10, defect 1):
@@ -31,11 +29,7 @@ interface Setup extends TestRouter {
 }
 
 async function setup (t: Test): Promise<Setup> {
-  const root = makeTempDir(t)
-  const servicesDir = join(root, 'services.d')
-  const goodSock = join(root, 'b', 'good.sock')
-  await startBackend(t, goodSock)
-  writeRouteFile(servicesDir, 'good.yaml', `routes:\n  - prefix: /good\n    socket: ${goodSock}\n`)
+  const { root, servicesDir } = await servicesDirWithGoodRoute(t)
   const readers = new Set<() => void>()
   const state = {
     fail: null as Error | null,

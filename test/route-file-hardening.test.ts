@@ -1,12 +1,10 @@
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { parseRouteFile } from '../src/config/parse-route-file.js'
-import { startBackend } from './helpers/backend.js'
 import { httpGet } from './helpers/http-client.js'
 import { runCli } from './helpers/run-cli.js'
 import { startTestRouter, type TestRouter } from './helpers/router.js'
-import { writeRouteFile } from './helpers/services-dir.js'
-import { makeTempDir } from './helpers/temp-dir.js'
+import { servicesDirWithGoodRoute, writeRouteFile } from './helpers/services-dir.js'
 
 /**
  * Route files that used to crash the router or poison requests (issue #10,
@@ -42,11 +40,7 @@ interface Setup extends TestRouter { readonly servicesDir: string, readonly root
 
 /** A router whose one good file routes /good to a real backend. */
 async function setup (t: Test): Promise<Setup> {
-  const root = makeTempDir(t)
-  const servicesDir = join(root, 'services.d')
-  const goodSock = join(root, 'b', 'good.sock')
-  await startBackend(t, goodSock)
-  writeRouteFile(servicesDir, 'good.yaml', `routes:\n  - prefix: /good\n    socket: ${goodSock}\n`)
+  const { root, servicesDir } = await servicesDirWithGoodRoute(t)
   const router = await startTestRouter(t, { socketDir: join(root, 's'), servicesDir })
   return { ...router, servicesDir, root }
 }
