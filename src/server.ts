@@ -21,6 +21,8 @@ import { createChildLoggerFactory } from './logging/child-logger-factory.js'
 import { lingerThenDestroy } from './upgrade/close-client.js'
 import { checkRequestHost } from './routing/request-host.js'
 import type { RouteStore } from './routing/route-store.js'
+import type { Skipped } from './routing/build-route-table.js'
+import type { RouteHealth } from './health/route-health.js'
 
 export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
@@ -35,6 +37,10 @@ export interface ServerDeps {
   readonly checkHost?: (req: IncomingMessage) => GatewayError | null
   /** Current services.d errors, shown by the health endpoint. */
   readonly configErrors?: () => readonly string[]
+  /** What the latest table build left out, shown by the health and routes endpoints (issue #12). */
+  readonly skipped?: () => readonly Skipped[]
+  /** Each route's health (issue #12); without it every route shows `unknown`. */
+  readonly health?: RouteHealth
   /** Why the latest rescan failed, or null; shown by the health endpoint (issue #10). */
   readonly rescanFailure?: () => RescanFailure | null
   /** Connection caps and client timeouts for every listener (issue #10); defaults without a cap when left out. */
@@ -140,7 +146,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     if (failure === null) done()
     else done(failure)
   })
-  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), rescanFailure: deps.rescanFailure ?? (() => null) })
+  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null) })
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools, trustedProxies: deps.trustedProxies })
   await app.ready()
 

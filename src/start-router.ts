@@ -5,12 +5,14 @@ import { ROUTER_DEFAULTS } from './config/router-defaults.js'
 import { SnapshotSource, type SnapshotReader } from './discovery/snapshot-source.js'
 import { parseProxyRange, TrustedProxies, type ProxyRange } from './forward/trusted-proxies.js'
 import { UpstreamPools } from './forward/upstream-pools.js'
+import { HealthProber } from './health/health-prober.js'
+import { RouteHealth } from './health/route-health.js'
 import { ConnectionLimiter } from './listen/connection-limiter.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
 import { maxConnectionsFor, readOpenFileLimit } from './listen/open-file-limit.js'
 import { closeListener, listenOn, type Listener } from './listen/start-listeners.js'
 import { listenOnFd, type InheritedFd } from './listen/inherited-fds.js'
-import { buildRouteTable } from './routing/build-route-table.js'
+import { buildRouteTable, type Skipped } from './routing/build-route-table.js'
 import { routeLogFields } from './logging/route-log-fields.js'
 import type { RouterSnapshot } from './routing/route-types.js'
 import { describeChange } from './routing/diff-route-tables.js'
@@ -50,6 +52,10 @@ export interface RouterOptions {
   readonly bodyIdleTimeoutMs?: number
   /** `--trusted-proxy` CIDRs or addresses whose X-Forwarded-* are kept (issue #10). */
   readonly trustedProxies?: readonly string[]
+  /** Active health checks (issue #12): `--health-interval` (0 = off), `--health-path`, and the probe timeout. */
+  readonly healthIntervalMs?: number
+  readonly healthPath?: string
+  readonly healthTimeoutMs?: number
 }
 
 export interface RunningRouter {
@@ -61,8 +67,12 @@ export interface RunningRouter {
   readonly tunnels: { readonly registry: TunnelRegistry, readonly stats: TunnelStats }
   /** Open and refused client connections, over all listeners. */
   readonly connections: ConnectionLimiter
+  /** Each route's health, passive and active (issue #12): runtime state beside the pools, never in the table. */
+  readonly health: RouteHealth
   /** Current services.d errors, one line each, for the health endpoint. */
   configErrors (): string[]
+  /** What the latest table build left out (a duplicate prefix, the reserved name), as `sockrouter check` reports it. */
+  skipped (): readonly Skipped[]
   /** Full rescan of the socket dir and services.d, as SIGHUP does. */
   rescan (): Promise<void>
   /** Stops accepting, lets in-flight requests finish for the grace period, then cuts the rest. */
@@ -151,9 +161,21 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   await prepareSocketDir(options.socketDir)
 
   const store = new RouteStore()
-  const pools = new UpstreamPools({ connectTimeoutMs: options.connectTimeoutMs, headersTimeoutMs: options.upstreamTimeoutMs, logger: log })
+  const health = new RouteHealth()
+  const prober = new HealthProber(health, {
+    path: options.healthPath ?? ROUTER_DEFAULTS.healthPath,
+    intervalMs: options.healthIntervalMs ?? ROUTER_DEFAULTS.healthIntervalMs,
+    timeoutMs: options.healthTimeoutMs ?? ROUTER_DEFAULTS.healthTimeoutMs
+  })
+  health.on('change', (prefix, record) => {
+    const level = record.state === 'healthy' ? 'info' : record.state === 'unknown' ? 'debug' : 'warn'
+    log[level]({ prefix, health: record.state, cause: record.cause }, `route ${prefix} is ${record.state}${record.cause === null ? '' : `: ${record.cause}`}`)
+  })
+  const pools = new UpstreamPools({ connectTimeoutMs: options.connectTimeoutMs, headersTimeoutMs: options.upstreamTimeoutMs, logger: log, health })
   store.on('swap', ({ current, changes }) => {
     pools.sync(current)
+    health.sync(current)
+    prober.sync(current)
     for (const change of changes) {
       log.info({ prefix: change.route.prefix, ...routeLogFields(change.route), change: change.kind }, describeChange(change))
     }
@@ -161,12 +183,14 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
 
   const discovery = new SnapshotSource({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, log, readSnapshot: options.readSnapshot })
   const reported = new Set<string>()
+  let skipped: readonly Skipped[] = []
   // A throw here fails that rescan only: SnapshotSource logs it, keeps the
   // last good table in force, shows it in health and retries (issue #10).
   discovery.on('snapshot', (snapshot) => {
-    const { table, skipped, overrides } = buildRouteTable(snapshot)
-    reportOnce(log, reported, snapshot, skipped, overrides)
-    store.swap(table)
+    const built = buildRouteTable(snapshot)
+    reportOnce(log, reported, snapshot, built.skipped, built.overrides)
+    skipped = built.skipped
+    store.swap(built.table)
   })
 
   const registry = new TunnelRegistry({
@@ -190,7 +214,8 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     connectTimeoutMs: options.connectTimeoutMs,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? ROUTER_DEFAULTS.handshakeTimeoutMs,
     idleTimeoutMs: options.tunnelIdleTimeoutMs ?? ROUTER_DEFAULTS.tunnelIdleTimeoutMs,
-    trustedProxies
+    trustedProxies,
+    health
   })
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
   const fdLimit = readOpenFileLimit()
@@ -208,7 +233,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   let built: BuiltServer | null = null
   try {
     await discovery.start()
-    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure, clientBounds, trustedProxies })
+    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies })
     for (const [i, address] of listen.entries()) {
       const server = i === 0 ? built.app.server : built.createListenerServer()
       const fd = inherited[i]
@@ -220,6 +245,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   } catch (err) {
     // Whatever failed, nothing opened so far outlives it: the watcher, the Agent, the app (issue #10).
     await Promise.all(listeners.map(closeListener))
+    prober.close()
     await discovery.close()
     await pools.close()
     await built?.app.close()
@@ -230,6 +256,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
 
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
+    prober.close()
     const closed = Promise.all(listeners.map(closeListener))
     // Refuses new upgrades at once; open tunnels get the same grace as requests, then are cut.
     const tunnelsDrained = registry.drain(options.shutdownGraceMs)
@@ -252,7 +279,9 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     pools,
     tunnels: { registry, stats },
     connections,
+    health,
     configErrors,
+    skipped: () => skipped,
     rescan: () => discovery.rescan(),
     close: () => (closing ??= close())
   }

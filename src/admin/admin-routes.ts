@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { RescanFailure } from '../discovery/snapshot-source.js'
 import type { UpstreamPools } from '../forward/upstream-pools.js'
+import type { HealthState, RouteHealth } from '../health/route-health.js'
+import type { Skipped } from '../routing/build-route-table.js'
 import type { RouteStore } from '../routing/route-store.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
 
@@ -12,6 +14,14 @@ export interface AdminDeps {
   readonly configErrors: () => readonly string[]
   /** Why the latest rescan failed, or null (issue #10). */
   readonly rescanFailure: () => RescanFailure | null
+  /** What the latest table build left out: the same problems `sockrouter check` fails on (issue #12). */
+  readonly skipped: () => readonly Skipped[]
+  /** Each route's health (issue #12); null: every route is `unknown`. */
+  readonly health: RouteHealth | null
+}
+
+function healthCounts (deps: AdminDeps): Record<HealthState, number> {
+  return deps.health?.counts() ?? { healthy: 0, unhealthy: 0, unreachable: 0, unknown: deps.store.current.routes.length }
 }
 
 export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
@@ -21,32 +31,46 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
   app.get(`${ADMIN_PREFIX}/health`, async () => {
     const configErrors = deps.configErrors()
     const rescanFailure = deps.rescanFailure()
+    const skipped = deps.skipped()
     return {
       // Still serving, but a services.d file is rejected and its last good version (or nothing) is in force,
-      // or the latest rescan failed and the last good table is in force.
-      status: configErrors.length === 0 && rescanFailure === null ? 'ok' : 'degraded',
+      // the latest rescan failed and the last good table is in force, or a declared route was left out
+      // (a duplicate prefix): exactly what makes `sockrouter check` exit 1 (issue #12). A route's own
+      // health never changes this: it has its own counts below.
+      status: configErrors.length === 0 && rescanFailure === null && skipped.length === 0 ? 'ok' : 'degraded',
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       routes: deps.store.current.routes.length,
       routesDown: deps.store.current.routes.filter((r) => r.status === 'down').length,
       upstreamPools: deps.pools.poolCount,
       configErrors,
-      rescanError: rescanFailure === null ? null : { message: rescanFailure.message, since: rescanFailure.since }
+      skipped,
+      rescanError: rescanFailure === null ? null : { message: rescanFailure.message, since: rescanFailure.since },
+      health: healthCounts(deps)
     }
   })
 
   app.get(`${ADMIN_PREFIX}/routes`, async () => ({
-    routes: deps.store.current.routes.map((route) => ({
-      prefix: route.prefix,
-      service: route.service,
-      source: route.source,
-      file: route.file,
-      status: route.status,
-      websocket: route.options.websocket,
-      // Where a request for the prefix itself lands on the backend (before a URL target's base path).
-      backendPath: route.options.stripPrefix ? route.options.rewrite : route.prefix,
-      target: route.upstream.kind === 'unix'
-        ? { kind: 'unix', socket: route.upstream.socketName, socketPath: route.upstream.socketPath }
-        : { kind: 'url', url: route.upstream.label }
-    }))
+    routes: deps.store.current.routes.map((route) => {
+      const health = deps.health?.get(route.prefix)
+      return {
+        prefix: route.prefix,
+        service: route.service,
+        source: route.source,
+        file: route.file,
+        status: route.status,
+        websocket: route.options.websocket,
+        // Where a request for the prefix itself lands on the backend (before a URL target's base path).
+        backendPath: route.options.stripPrefix ? route.options.rewrite : route.prefix,
+        target: route.upstream.kind === 'unix'
+          ? { kind: 'unix', socket: route.upstream.socketName, socketPath: route.upstream.socketPath }
+          : { kind: 'url', url: route.upstream.label },
+        health: health?.state ?? 'unknown',
+        healthSince: health === undefined || health.since === 0 ? null : new Date(health.since).toISOString(),
+        healthCause: health?.cause ?? null
+      }
+    }),
+    // What `sockrouter check` fails on, so `sockrouter routes` can show it too (issue #12).
+    configErrors: deps.configErrors(),
+    skipped: deps.skipped()
   }))
 }

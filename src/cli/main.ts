@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path'
 import type { ListenAddress } from '../listen/listen-address.js'
 import type { Logger } from 'pino'
 import type { DemoService } from '../demo/demo-service.js'
+import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import { createLogger } from '../logging/create-logger.js'
 import { startRouter, type RunningRouter } from '../start-router.js'
 import { takeInheritedFds } from '../listen/inherited-fds.js'
@@ -93,7 +94,7 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
     return 0
   }
   try {
-    if (options.command === 'check') return await (await import('./check-command.js')).runCheck(options.socketDir, options.servicesDir, io)
+    if (options.command === 'check') return await (await import('./check-command.js')).runCheck(options.socketDir, options.servicesDir, io, { path: options.healthPath, intervalMs: options.healthIntervalMs, timeoutMs: ROUTER_DEFAULTS.healthTimeoutMs })
     if (options.command === 'routes') return await (await import('./routes-command.js')).runRoutes(options.listen[0] as ListenAddress, io)
     return await run(options, env, io)
   } catch (err) {

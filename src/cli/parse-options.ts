@@ -34,6 +34,9 @@ export interface CliOptions {
   readonly maxConnectionsPerIp: number
   readonly headerTimeoutMs: number
   readonly bodyIdleTimeoutMs: number
+  /** Active health checks (issue #12); 0 = off. */
+  readonly healthIntervalMs: number
+  readonly healthPath: string
 }
 
 export class UsageError extends Error {
@@ -144,6 +147,9 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   const badProxy = trustedProxies.find((text) => parseProxyRange(text) === null)
   if (badProxy !== undefined) throw new UsageError(`--trusted-proxy: "${badProxy}" is not an IP address or CIDR`)
 
+  const healthPath = (values['health-path'] as string | undefined) ?? fromEnv(env, envNames('health-path')) ?? ROUTER_DEFAULTS.healthPath
+  if (!/^\/[\x21-\x7e]*$/.test(healthPath)) throw new UsageError(`--health-path: "${healthPath}" is not a path starting with "/"`)
+
   const socketDir = resolve(cliDir ?? envDir ?? DEFAULT_SOCKET_DIR)
   const servicesDirText = (values['services-dir'] as string | undefined) ?? fromEnv(env, envNames('services-dir'))
   return {
@@ -167,6 +173,8 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
     maxConnections: optionalCount('max-connections', values['max-connections'] as string | undefined, env),
     maxConnectionsPerIp: countOption('max-connections-per-ip', values['max-connections-per-ip'] as string | undefined, env, ROUTER_DEFAULTS.maxConnectionsPerIp),
     headerTimeoutMs: durationOption('header-timeout', values['header-timeout'] as string | undefined, env, ROUTER_DEFAULTS.headerTimeoutMs),
-    bodyIdleTimeoutMs: durationOption('body-idle-timeout', values['body-idle-timeout'] as string | undefined, env, ROUTER_DEFAULTS.bodyIdleTimeoutMs)
+    bodyIdleTimeoutMs: durationOption('body-idle-timeout', values['body-idle-timeout'] as string | undefined, env, ROUTER_DEFAULTS.bodyIdleTimeoutMs),
+    healthIntervalMs: durationOption('health-interval', values['health-interval'] as string | undefined, env, ROUTER_DEFAULTS.healthIntervalMs),
+    healthPath
   }
 }

@@ -1,5 +1,6 @@
 import { request } from 'node:http'
 import { formatListenAddress, type ListenAddress } from '../listen/listen-address.js'
+import { formatHealth } from '../health/probe-table-once.js'
 import { formatTable } from './format-table.js'
 
 interface RouteView {
@@ -9,9 +10,18 @@ interface RouteView {
   file: string | null
   backendPath: string
   target: { kind: 'unix', socket: string, socketPath: string } | { kind: 'url', url: string }
+  /** Left out by a router older than issue #12. */
+  health?: string
+  healthCause?: string | null
 }
 
-function fetchRoutes (address: ListenAddress): Promise<RouteView[]> {
+interface RoutesView {
+  routes: RouteView[]
+  skipped?: Array<{ what: string, reason: string }>
+  configErrors?: string[]
+}
+
+function fetchRoutes (address: ListenAddress): Promise<RoutesView> {
   return new Promise((resolve, reject) => {
     const req = request({
       ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
@@ -25,7 +35,7 @@ function fetchRoutes (address: ListenAddress): Promise<RouteView[]> {
       res.on('end', () => {
         try {
           if (res.statusCode !== 200) throw new Error(`it answered ${res.statusCode ?? '?'}`)
-          resolve((JSON.parse(body) as { routes: RouteView[] }).routes)
+          resolve(JSON.parse(body) as RoutesView)
         } catch (err) {
           reject(err)
         }
@@ -50,26 +60,32 @@ function viaRouter (address: ListenAddress, prefix: string): string {
 /**
  * `sockrouter routes`: the live table of a running router, from its
  * /_sockrouter/routes, with the curl commands that reach each service
- * directly and through the router.
+ * directly and through the router. Like `check`, it prints every rejected
+ * file line and every route left out (a duplicate prefix) as `error: …` on
+ * stderr and then exits 1: the same problems that make /_sockrouter/health
+ * say `degraded` (issue #12).
  */
 export async function runRoutes (address: ListenAddress, io: { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }): Promise<number> {
-  let routes: RouteView[]
+  let view: RoutesView
   try {
-    routes = await fetchRoutes(address)
+    view = await fetchRoutes(address)
   } catch (err) {
     io.stderr.write(`sockrouter: no router answered on ${formatListenAddress(address)} (${(err as Error).message}); is it running? Pass its --listen address.\n`)
     return 1
   }
+  const { routes } = view
   if (routes.length === 0) {
     io.stdout.write('no routes\n')
-    return 0
+  } else {
+    const rows = routes.map((r) => [r.prefix, r.target.kind === 'unix' ? r.target.socketPath : r.target.url, r.source === 'file' ? String(r.file) : 'discovered', r.status, formatHealth(r.health ?? 'unknown', r.healthCause ?? null)])
+    io.stdout.write(formatTable(['PREFIX', 'TARGET', 'SOURCE', 'STATUS', 'HEALTH'], rows))
+    io.stdout.write('\n')
+    for (const r of routes) {
+      const direct = r.target.kind === 'unix' ? `curl --unix-socket ${quote(r.target.socketPath)} http://x${r.backendPath}` : `curl ${quote(r.target.url + r.backendPath)}`
+      io.stdout.write(`${r.prefix}\n  direct:       ${direct}\n  via router:   ${viaRouter(address, r.prefix)}\n`)
+    }
   }
-  const rows = routes.map((r) => [r.prefix, r.target.kind === 'unix' ? r.target.socketPath : r.target.url, r.source === 'file' ? String(r.file) : 'discovered', r.status])
-  io.stdout.write(formatTable(['PREFIX', 'TARGET', 'SOURCE', 'STATUS'], rows))
-  io.stdout.write('\n')
-  for (const r of routes) {
-    const direct = r.target.kind === 'unix' ? `curl --unix-socket ${quote(r.target.socketPath)} http://x${r.backendPath}` : `curl ${quote(r.target.url + r.backendPath)}`
-    io.stdout.write(`${r.prefix}\n  direct:       ${direct}\n  via router:   ${viaRouter(address, r.prefix)}\n`)
-  }
-  return 0
+  const errors = [...(view.configErrors ?? []), ...(view.skipped ?? []).map((s) => `${s.what}: ${s.reason}`)]
+  for (const error of errors) io.stderr.write(`error: ${error}\n`)
+  return errors.length === 0 ? 0 : 1
 }

@@ -4,7 +4,7 @@ import { isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import { RESERVED_SERVICE } from '../routing/route-types.js'
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js'
 import { ROUTE_FILE_SCHEMA, ROUTE_PROPERTIES as P } from './route-file-schema.js'
-import { NO_HEADER_RULES, type HeaderRules, type RouteSpec, type SpecTarget } from './route-spec.js'
+import { NO_HEADER_RULES, NO_HEALTH_CHECK, type HeaderRules, type RouteSpec, type SpecTarget } from './route-spec.js'
 
 export type ParsedRouteFile =
   | { readonly ok: true, readonly specs: readonly RouteSpec[] }
@@ -13,7 +13,8 @@ export type ParsedRouteFile =
 const DURATION_PATTERN = /^\d+(?:\.\d+)?(?:ms|s|m|h)$/
 
 // strictRequired is off because oneOf names keys declared in the parent's properties.
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false })
+// allowUnionTypes: `healthCheck` is `false` or a map (issue #12).
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true })
 ajv.addFormat('duration', {
   type: 'string',
   validate: (text: string) => {
@@ -50,6 +51,7 @@ interface RawRoute {
   timeouts?: { connect?: string, upstream?: string, tunnelIdle?: string }
   maxTunnels?: number
   rewriteLocation?: boolean
+  healthCheck?: boolean | { path?: string, interval?: string, timeout?: string }
 }
 
 /** `/routes/0/timeouts/connect` → `routes[0].timeouts.connect`. */
@@ -66,6 +68,7 @@ function patternMessage (segments: readonly (string | number)[]): string {
   if (last === 'prefix') return 'must be a path like "/chat" or "/chat/ui"'
   if (last === 'url') return 'must be a URL like "http://127.0.0.1:8080" or "https://host/base"'
   if (last === 'rewrite') return 'must start with "/"'
+  if (last === 'path' && segments.includes('healthCheck')) return 'must start with "/"'
   if (segments.includes('remove')) return 'is not a valid header name'
   if (segments.includes('set')) return 'is not a valid header value: no CR, LF, NUL or other control character, nothing above U+00FF (RFC 9110 §5.5)'
   return 'has an invalid format'
@@ -120,6 +123,9 @@ function describe (error: ErrorObject): { segments: (string | number)[], message
       return { segments, message: `must be ${String(error.params.format)}` }
     case 'pattern':
       return { segments, message: patternMessage(segments) }
+    case 'type':
+      if (segments.at(-1) === 'healthCheck') return { segments, message: 'must be false, true or a map with path, interval and timeout' }
+      return { segments, message: error.message ?? 'is invalid' }
     default:
       return { segments, message: error.message ?? 'is invalid' }
   }
@@ -141,6 +147,19 @@ function targetOf (route: RawRoute, socketDir: string): SpecTarget {
   return { kind: 'url', origin: url.origin, basePath, secure: url.protocol === 'https:' }
 }
 
+function healthCheckOf (raw: RawRoute['healthCheck']): RouteSpec['healthCheck'] {
+  if (raw === false) return false
+  if (raw === undefined || raw === true) return NO_HEALTH_CHECK
+  const timeoutMs = raw.timeout === undefined ? undefined : parseDuration(raw.timeout)
+  // A probe without a deadline could hang for ever, and the next one waits for it.
+  if (timeoutMs === 0) throw new Error('healthCheck.timeout must be more than 0')
+  return Object.freeze({
+    ...(raw.path === undefined ? {} : { path: raw.path }),
+    ...(raw.interval === undefined ? {} : { intervalMs: parseDuration(raw.interval) }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs })
+  })
+}
+
 function normalisePrefix (prefix: string): string {
   return prefix.length > 1 ? prefix.replace(/\/+$/, '') : prefix
 }
@@ -160,6 +179,7 @@ function toSpec (route: RawRoute, index: number, file: string, socketDir: string
     timeouts: Object.freeze({ connectMs: ms(route.timeouts?.connect), upstreamMs: ms(route.timeouts?.upstream), tunnelIdleMs: ms(route.timeouts?.tunnelIdle) }),
     maxTunnels: route.maxTunnels ?? null,
     rewriteLocation: route.rewriteLocation ?? P.rewriteLocation.default,
+    healthCheck: healthCheckOf(route.healthCheck),
     file,
     index
   })

@@ -1,7 +1,7 @@
 import { ROUTE_FILE_SCHEMA } from './route-file-schema.js'
 
 interface PropertySchema {
-  readonly type?: string
+  readonly type?: string | readonly string[]
   readonly format?: string
   readonly description?: string
   readonly default?: unknown
@@ -12,9 +12,10 @@ interface PropertySchema {
 
 function typeOf (schema: PropertySchema): string {
   if (schema.format === 'duration') return 'duration'
+  if (Array.isArray(schema.type)) return (schema.type as readonly string[]).join(' or ')
   if (schema.type === 'array') return `list of ${schema.items?.type ?? 'values'}`
   if (schema.type === 'object' && schema.properties === undefined) return 'map of string'
-  return schema.type ?? 'any'
+  return (schema.type as string | undefined) ?? 'any'
 }
 
 function cell (text: string): string {

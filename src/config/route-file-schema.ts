@@ -105,6 +105,16 @@ export const ROUTE_PROPERTIES = {
     type: 'boolean',
     default: true,
     description: 'Rewrite a backend redirect to an absolute path (`Location: /login`) to sit under the prefix (`/chat/login`), as nginx\'s `proxy_redirect default` does. A redirect to the `url` target itself (`http://127.0.0.1:8080/base/login`) is rewritten the same way. Locations already under the prefix, relative ones and other hosts are left alone.'
+  },
+  healthCheck: {
+    type: ['object', 'boolean'],
+    additionalProperties: false,
+    description: 'The route\'s active health check: `GET <path>` straight to the backend every `interval`. `false` turns probing off for this route (a refused or missing socket still marks it `unreachable`); `true` or `{}` uses the router-wide `--health-path` and `--health-interval`.',
+    properties: {
+      path: { type: 'string', pattern: '^/', description: 'Path to GET (`--health-path`, default `/health`), sent as is: the prefix, `stripPrefix` and `rewrite` do not apply, a `url` target\'s base path does. 2xx, 3xx, 404, 405 and 501 count as healthy.' },
+      interval: { ...DURATION, description: 'Time between probes (`--health-interval`, default `10s`). `0s` turns probing off for this route.' },
+      timeout: { ...DURATION, description: 'How long a probe may take before the route counts as unhealthy; default `2s`. Must be more than 0.' }
+    }
   }
 } as const
 

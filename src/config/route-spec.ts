@@ -14,6 +14,14 @@ export interface RouteTimeouts {
   readonly tunnelIdleMs?: number
 }
 
+/** A route's own active health check (issue #12); unset entries fall back to `--health-path` and `--health-interval`. */
+export interface RouteHealthCheck {
+  readonly path?: string
+  /** 0 = not probed. */
+  readonly intervalMs?: number
+  readonly timeoutMs?: number
+}
+
 /** Per-route behaviour; discovered routes get DEFAULT_ROUTE_OPTIONS. */
 export interface RouteOptions {
   readonly stripPrefix: boolean
@@ -27,6 +35,8 @@ export interface RouteOptions {
   readonly timeouts: RouteTimeouts
   readonly maxTunnels: number | null
   readonly rewriteLocation: boolean
+  /** false: never probed (passive health still applies). */
+  readonly healthCheck: RouteHealthCheck | false
 }
 
 /** One validated route from a services.d file, defaults applied. */
@@ -40,3 +50,6 @@ export interface RouteSpec extends RouteOptions {
 }
 
 export const NO_HEADER_RULES: HeaderRules = Object.freeze({ set: Object.freeze({}), remove: Object.freeze([]) })
+
+/** The router-wide health check, unchanged. */
+export const NO_HEALTH_CHECK: RouteHealthCheck = Object.freeze({})

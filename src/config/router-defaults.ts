@@ -17,5 +17,9 @@ export const ROUTER_DEFAULTS = {
   /** HAProxy's usual `timeout http-request 10s` (issue #10, defect 8). */
   headerTimeoutMs: 10_000,
   /** nginx's `client_body_timeout 60s`. */
-  bodyIdleTimeoutMs: 60_000
+  bodyIdleTimeoutMs: 60_000,
+  /** Active health checks (issue #12): `GET /health` every 10 s, unhealthy after 2 s without an answer; 0 = not probed. */
+  healthIntervalMs: 10_000,
+  healthPath: '/health',
+  healthTimeoutMs: 2_000
 } as const

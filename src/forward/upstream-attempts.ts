@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
+import type { RouteHealth } from '../health/route-health.js'
 import { announceAttempt, neverSent, type AttemptDelivery } from './delivery-tracker.js'
 import { GatewayError, innermostCode } from './gateway-errors.js'
 import type { ReplayableBody } from './replayable-body.js'
@@ -19,6 +20,10 @@ export interface AttemptContext {
   readonly service: string | undefined
   /** Logs one line per retry. */
   readonly onRetry: (cause: string | undefined, retry: number) => void
+  /** Passive health (issue #12): told of every response and of every request that failed before one. */
+  readonly health: RouteHealth | undefined
+  /** The route's prefix, the key of its health record. */
+  readonly prefix: string | undefined
 }
 
 /** The key under which UpstreamPools hands the context to the interceptor on the request options. */
@@ -98,6 +103,9 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   onResponseStart (controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     this.#settle()
     this.#responded = true
+    // Any status counts: the backend is there and answering (issue #12).
+    const { health, prefix } = this.#context
+    if (health !== undefined && prefix !== undefined) health.observeResponse(prefix)
     this.#handler.onResponseStart?.(controller, statusCode, headers, statusMessage)
   }
 
@@ -120,6 +128,9 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#settle()
     // An attempt that never got to read the body still listens on the client's stream.
     this.#bodyStream?.destroy()
+    // The one place the HTTP path learns that a socket refused or is gone: its route is unreachable at once (issue #12).
+    const { health, prefix } = this.#context
+    if (!this.#responded && health !== undefined && prefix !== undefined) health.observeFailure(prefix, innermostCode(err))
     const failure = this.#responded && !isAbort(err) ? new GatewayError('bad_gateway', { cause: err, service: this.#context.service }) : err
     this.#handler.onResponseError?.(controller, failure)
   }

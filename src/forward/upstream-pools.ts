@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import { buildConnector, Pool, type Dispatcher } from 'undici'
 import type { FastifyBaseLogger } from 'fastify'
+import type { RouteHealth } from '../health/route-health.js'
 import type { Route, RouteTable, Upstream } from '../routing/route-types.js'
 import { routeLogFields } from '../logging/route-log-fields.js'
 import { trackDelivery } from './delivery-tracker.js'
@@ -15,6 +16,8 @@ export interface UpstreamPoolOptions {
   readonly headersTimeoutMs: number
   /** Where a retry of a request that never left is logged. */
   readonly logger?: FastifyBaseLogger
+  /** Passive health (issue #12): each route's responses and refused connects are reported here. */
+  readonly health?: RouteHealth
 }
 
 /** What the HTTP forwarder attaches to each request for the dispatcher. */
@@ -157,7 +160,9 @@ export class UpstreamPools {
         ...routeLogFields(upstream.route),
         cause,
         retry
-      }, 'upstream request retried: it never reached the service')
+      }, 'upstream request retried: it never reached the service'),
+      health: this.#options.health,
+      prefix: upstream.route?.prefix
     }
     dispatcher.request(opts, callback)
   }

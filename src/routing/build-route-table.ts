@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { basename, relative, sep } from 'node:path'
 import { ROUTE_PROPERTIES as P } from '../config/route-file-schema.js'
-import { NO_HEADER_RULES, type RouteSpec } from '../config/route-spec.js'
+import { NO_HEADER_RULES, NO_HEALTH_CHECK, type RouteSpec } from '../config/route-spec.js'
 import {
   RESERVED_SERVICE,
   type DiscoveredSocket,
@@ -35,7 +35,8 @@ export const DEFAULT_ROUTE_OPTIONS: RouteOptions = Object.freeze({
   allowedOrigins: Object.freeze([]),
   timeouts: Object.freeze({}),
   maxTunnels: null,
-  rewriteLocation: P.rewriteLocation.default
+  rewriteLocation: P.rewriteLocation.default,
+  healthCheck: NO_HEALTH_CHECK
 })
 
 /** A stable pool name per target: a re-created socket (new identity) gets a fresh pool. */

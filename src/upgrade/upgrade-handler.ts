@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream'
 import type { Logger } from 'pino'
 import { classifyUpstreamError, GatewayError, innermostCode } from '../forward/gateway-errors.js'
 import type { TrustedProxies } from '../forward/trusted-proxies.js'
+import type { RouteHealth } from '../health/route-health.js'
 import { matchRoute, type RouteMatch } from '../routing/match-route.js'
 import { parseRequestTarget } from '../routing/parse-request-target.js'
 import { checkRequestHost } from '../routing/request-host.js'
@@ -38,6 +39,8 @@ export interface UpgradeDeps {
   readonly idleTimeoutMs: number
   /** Whose X-Forwarded-* to keep (issue #10); by default only unix-listener clients'. */
   readonly trustedProxies?: TrustedProxies
+  /** Passive health (issue #12): a handshake answered or refused tells its route's record. */
+  readonly health?: RouteHealth
 }
 
 interface Accepted {
@@ -185,6 +188,8 @@ async function tunnel (req: IncomingMessage, client: Duplex, head: Buffer, accep
     await connectBackend(backend, timeouts.connectMs ?? deps.connectTimeoutMs, route.service, route.upstream.kind === 'url' && route.upstream.secure)
     backend.write(buildUpstreamHead(req, match, deps.trustedProxies), 'latin1')
     const { head: responseHead, rest } = await readResponseHead(backend, timeouts.upstreamMs ?? deps.handshakeTimeoutMs)
+    // Any response head, 101 or not: the backend is there (issue #12).
+    deps.health?.observeResponse(route.prefix)
     const clientRest = pending.stop()
     const verdict = judgeUpgradeResponse(responseHead, handshake.key)
     if (verdict === 'invalid') throw new GatewayError('bad_gateway', { service: route.service, message: 'The service sent an invalid WebSocket handshake response.' })
@@ -213,6 +218,8 @@ async function tunnel (req: IncomingMessage, client: Duplex, head: Buffer, accep
   } catch (err) {
     pending.stop()
     const failure = pending.gone ? new GatewayError('client_closed', { service: route.service }) : classifyUpstreamError(err, route.service)
+    // The one place the upgrade path learns that a socket refused or is gone (issue #12).
+    deps.health?.observeFailure(route.prefix, innermostCode(err))
     deps.stats.refused++
     log[failure.code === 'client_closed' ? 'debug' : 'warn']({ url: req.url, status: failure.status, error: failure.code, cause: innermostCode(err) }, 'websocket handshake failed')
     backend.destroy()

@@ -72,6 +72,8 @@ export async function startTestRouter (t: Teardown, options: TestRouterOptions):
     upstreamTimeoutMs: 60_000,
     connectTimeoutMs: 5_000,
     shutdownGraceMs: 1_000,
+    // Active health probes off unless a test asks (issue #12): a probe is a request its backend records.
+    healthIntervalMs: 0,
     ...options,
     listen,
     logger: pino({ level: options.logLevel ?? 'debug' }, sink)
