@@ -312,7 +312,8 @@ async function duplicatePrefix (t: Test, order: readonly ['a.yaml', 'b.yaml'] | 
     `/only-b/ ${b.socketPath.split('/').pop() ?? ''} services.d/b.yaml`,
     `/x/ ${a.socketPath.split('/').pop() ?? ''} services.d/a.yaml`
   ])
-  t.equal((await health(url)).status, 'ok', 'a conflict is not a file error')
+  // The same problem makes `sockrouter check` exit 1, so health says degraded and names it (issue #12).
+  t.match(await health(url), { status: 'degraded', configErrors: [], skipped: [{ what: 'services.d/b.yaml routes[0]', reason: 'prefix /x/ is already declared by services.d/a.yaml' }] }, 'a conflict is not a file error, but it degrades')
 
   await router.rescan()
   t.equal(logs.filter((l) => String(l.msg).startsWith('not routed: services.d/b.yaml')).length, 1, 'the conflict is logged once, not on every rescan')
