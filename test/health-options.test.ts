@@ -1,6 +1,10 @@
+import { join } from 'node:path'
 import t from 'tap'
 import { parseOptions } from '../src/cli/parse-options.js'
 import { parseRouteFile } from '../src/config/parse-route-file.js'
+import { startBackend } from './helpers/backend.js'
+import { startCli } from './helpers/run-cli.js'
+import { makeTempDir } from './helpers/temp-dir.js'
 
 /** Issue #12: the health flags and the per-route `healthCheck`, parsed and refused. */
 
@@ -32,4 +36,15 @@ t.test('healthCheck in a route file: a map, false or true; anything else is a cl
   t.same(parse('{ interval: soon }'), { ok: false, errors: ['services.d/x.yaml:4: routes[0].healthCheck.interval: must be a duration like "5s"'] })
   t.same(parse('{ intervall: 5s }'), { ok: false, errors: ['services.d/x.yaml:4: routes[0].healthCheck.intervall: unknown key (a typo?)'] })
   t.same(parse('{ timeout: 0s }'), { ok: false, errors: ['services.d/x.yaml:2: routes[0]: cannot be used: healthCheck.timeout must be more than 0'] })
+})
+
+t.test('the CLI router probes with --health-interval 1s and --health-path', async (t) => {
+  const root = makeTempDir(t)
+  const socketDir = join(root, 's')
+  const backend = await startBackend(t, join(socketDir, 'svc', 'ui.sock'), (req, res) => { req.resume(); res.writeHead(req.url === '/ready' ? 204 : 500); res.end() })
+  const cli = startCli(t, ['--socket-dir', socketDir, '--services-dir', join(root, 'none'), '--listen', '127.0.0.1:0', '--health-interval', '1s', '--health-path', '/ready'])
+  const line = await cli.waitForLine((l) => l.prefix === '/svc/ui/' && l.health !== undefined)
+  t.match(line, { level: 30, health: 'healthy', cause: 'GET /ready answered 204', msg: 'route /svc/ui/ is healthy: GET /ready answered 204' })
+  t.ok(backend.seen.length >= 1 && backend.seen.every((s) => s.method === 'GET' && s.url === '/ready'), 'every request the backend saw is a GET of --health-path')
+  t.equal(await cli.stop(), 0)
 })
