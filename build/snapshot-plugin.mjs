@@ -9,6 +9,7 @@
 // on use instead.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 
 const LAZY = ['http', 'https', 'tls', 'http2']
@@ -35,12 +36,31 @@ function patchUndiciUtil (source, path) {
   return out
 }
 
+/**
+ * `sockrouter-snapshot:fastify-compilers`: the modules fastify requires on the
+ * first `fastify()` (its schema compilers, ajv and ajv-formats in them), which
+ * the snapshot entry loads at build time. Resolved from fastify's own
+ * directory, the way fastify resolves them, so they are the very copies that
+ * fastify's require() finds already loaded at run time.
+ */
+function fastifyCompilerPaths (root) {
+  const fromFastify = createRequire(createRequire(join(root, 'package.json')).resolve('fastify'))
+  const ajvCompiler = fromFastify.resolve('@fastify/ajv-compiler')
+  return [ajvCompiler, createRequire(ajvCompiler).resolve('ajv-formats'), fromFastify.resolve('@fastify/fast-json-stringify-compiler')]
+}
+
 export function snapshotPlugin ({ root, node }) {
   const { keys, baked } = describeBuiltins(node)
   const helper = join(root, 'build', 'lazy-builtin.cjs')
   return {
     name: 'snapshot-safe-builtins',
     setup (build) {
+      build.onResolve({ filter: /^sockrouter-snapshot:fastify-compilers$/ }, () => ({ path: 'fastify-compilers', namespace: 'sockrouter-snapshot' }))
+      build.onLoad({ filter: /.*/, namespace: 'sockrouter-snapshot' }, () => ({
+        contents: `module.exports = [${fastifyCompilerPaths(root).map((p) => `require(${JSON.stringify(p)})`).join(', ')}]`,
+        loader: 'js',
+        resolveDir: root
+      }))
       build.onResolve({ filter: LAZY_ID }, (args) => args.namespace === 'lazy-builtin'
         ? { path: args.path, external: true }
         : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' })

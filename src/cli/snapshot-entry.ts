@@ -9,9 +9,16 @@ import replyFrom from '@fastify/reply-from'
 import pino from 'pino'
 import * as chokidar from 'chokidar'
 import * as undici from 'undici'
+// Required by fastify on the first fastify() (build/snapshot-plugin.mjs resolves them as fastify does).
+import fastifyCompilers from 'sockrouter-snapshot:fastify-compilers'
+// node:crypto is safe in a snapshot, unlike node:http (see build/lazy-builtin.cjs); the route table hashes with it.
+import 'node:crypto'
 
-// Named, so that esbuild keeps them (chokidar says it has no side effects).
-const warmed = [fastify, replyFrom, pino, chokidar, undici]
+// Named and touched, so that esbuild keeps them (chokidar says it has no side
+// effects) and undici's shim loads its connector. Not undici's Pool: its
+// client.js reads node:http's maxHeaderSize, which depends on the run's
+// --max-http-header-size, at load time.
+const warmed = [fastify, replyFrom, pino, chokidar, undici.buildConnector, fastifyCompilers]
 
 // The router's own modules are imported only when the binary runs: their
 // top-level code reads the process (option-table.ts: the home directory for
