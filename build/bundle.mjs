@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
+import { snapshotPlugin } from './snapshot-plugin.mjs'
 
 const require = createRequire(import.meta.url)
 const { BUNDLE, ROOT, freshBundle } = require('../bin/bundle-freshness.cjs')
@@ -37,7 +38,13 @@ const undiciOnUse = {
   }
 }
 
-export async function bundle ({ entry, outfile, baked }) {
+/**
+ * `snapshot` (the single binary, issue #11): the bundle is the main script of
+ * a V8 start-up snapshot, built by build/snapshot-plugin.mjs's rules with
+ * `node` (the Node base the binary carries), and it has no run-when-main
+ * footer: a snapshot's entry is its deserialize-main function.
+ */
+export async function bundle ({ entry, outfile, baked, snapshot = null }) {
   const result = await build({
     entryPoints: [join(ROOT, entry)],
     bundle: true,
@@ -55,8 +62,8 @@ export async function bundle ({ entry, outfile, baked }) {
     },
     banner: { js: "var sockrouterModuleUrl=require('node:url').pathToFileURL(__filename).href;" },
     // `node dist/sockrouter.cjs ARGS` runs the CLI as bin/sockrouter would (the tests' SOCKROUTER_TEST_CLI).
-    footer: { js: RUN_WHEN_MAIN },
-    plugins: [undiciOnUse],
+    footer: snapshot === null ? { js: RUN_WHEN_MAIN } : undefined,
+    plugins: snapshot === null ? [undiciOnUse] : [undiciOnUse, snapshotPlugin({ root: ROOT, node: snapshot.node })],
     logLevel: 'warning',
     write: false
   })

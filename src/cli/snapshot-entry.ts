@@ -1,0 +1,32 @@
+import { startupSnapshot } from 'node:v8'
+// Loaded, and their module bodies run, while the snapshot is built (issue #11,
+// start-up): what a plain `serve` needs from node_modules. Their state is
+// captured then; what they read of the process (env, pid) at load time is
+// either not used by the router (pino's default pid and hostname: the logger
+// sets its own `base`) or read again on use.
+import fastify from 'fastify'
+import replyFrom from '@fastify/reply-from'
+import pino from 'pino'
+import * as chokidar from 'chokidar'
+import * as undici from 'undici'
+// Required by fastify on the first fastify() (build/snapshot-plugin.mjs resolves them as fastify does).
+import fastifyCompilers from 'sockrouter-snapshot:fastify-compilers'
+// node:crypto is safe in a snapshot, unlike node:http (see build/lazy-builtin.cjs); the route table hashes with it.
+import 'node:crypto'
+
+// Named and touched, so that esbuild keeps them (chokidar says it has no side
+// effects) and undici's shim loads its connector. Not undici's Pool: its
+// client.js reads node:http's maxHeaderSize, which depends on the run's
+// --max-http-header-size, at load time.
+const warmed = [fastify, replyFrom, pino, chokidar, undici.buildConnector, fastifyCompilers]
+
+// The router's own modules are imported only when the binary runs: their
+// top-level code reads the process (option-table.ts: the home directory for
+// the default --socket-dir), which must be the run's, not the build's.
+startupSnapshot.setDeserializeMainFunction(() => {
+  if (warmed.length === 0) return
+  import('./binary-entry.js').catch((err: unknown) => {
+    process.stderr.write(`sockrouter: failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(1)
+  })
+})
