@@ -16,9 +16,13 @@ export interface AdminDeps {
 
 export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
 
-/** The router's own endpoints. Static routes beat the forwarder's wildcard in find-my-way. */
+/**
+ * The router's own read-only endpoints, registered by the admin plugin
+ * (admin-plugin.ts) under its prefix: paths here are relative to
+ * ADMIN_PREFIX. Static routes beat the forwarder's wildcard in find-my-way.
+ */
 export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): void {
-  app.get(`${ADMIN_PREFIX}/health`, async () => {
+  app.get('/health', async () => {
     const configErrors = deps.configErrors()
     const rescanFailure = deps.rescanFailure()
     return {
@@ -34,7 +38,7 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
     }
   })
 
-  app.get(`${ADMIN_PREFIX}/routes`, async () => ({
+  app.get('/routes', async () => ({
     routes: deps.store.current.routes.map((route) => ({
       prefix: route.prefix,
       service: route.service,
