@@ -8,7 +8,7 @@ import { curlUnix } from './helpers/admin-client.js'
 import { startBackend } from './helpers/backend.js'
 import { httpGet } from './helpers/http-client.js'
 import { startTestRouter } from './helpers/router.js'
-import { startCli } from './helpers/run-cli.js'
+import { runCli, startCli } from './helpers/run-cli.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 
 /** issue #12, item 4: `--admin-listen` serves the admin surface, and only it, on a listener of its own. */
@@ -99,4 +99,21 @@ t.test('bin/sockrouter --admin-listen unix:… is reachable with curl', async (t
   t.match(JSON.parse(health.body), { status: 'ok' })
   t.equal(await cli.stop(), 0)
   t.notOk(existsSync(adminSock), 'removed on exit')
+})
+
+t.test('sockrouter routes reads the table from --admin-listen and still shows curl commands through --listen', async (t) => {
+  const dir = makeTempDir(t)
+  const socketDir = join(dir, 's')
+  await startBackend(t, join(socketDir, 'svc', 'ui.sock'))
+  const adminSock = join(dir, 'admin.sock')
+  const { router } = await startTestRouter(t, { socketDir, listen: [parseListenAddress('0.0.0.0:0')], adminListen: [parseListenAddress(`unix:${adminSock}`)] })
+  const address = router.listeners[0]?.address
+  if (address?.kind !== 'tcp') throw new Error('no TCP listener')
+  const refused = await runCli(['routes', '--listen', `0.0.0.0:${address.port}`])
+  t.equal(refused.code, 1, 'a non-loopback listener does not show its routes')
+  t.match(refused.stderr, /answered 404.*--admin-listen/)
+  const res = await runCli(['routes', '--listen', `0.0.0.0:${address.port}`, '--admin-listen', `unix:${adminSock}`])
+  t.equal(res.code, 0, res.stderr)
+  t.match(res.stdout, /\/svc\/ui\//)
+  t.match(res.stdout, new RegExp(`via router: +curl http://127\\.0\\.0\\.1:${address.port}/svc/ui/`))
 })

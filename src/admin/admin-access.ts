@@ -38,7 +38,9 @@ export function publicAccess (publicAdmin: boolean): (req: IncomingMessage) => A
     if (server === undefined) return 'health'
     let access = cache.get(server)
     if (access === undefined) {
-      access = accessForBound(server.address(), publicAdmin)
+      const bound = server.address()
+      // A unix socket passed in by systemd has no name Node knows of (address() is null); its clients have no address.
+      access = bound === null && req.socket.remoteAddress === undefined ? 'full' : accessForBound(bound, publicAdmin)
       // address() is null until listening; only a settled answer is kept.
       if (server.listening) cache.set(server, access)
     }

@@ -24,6 +24,8 @@ function fetchRoutes (address: ListenAddress): Promise<RouteView[]> {
       res.on('data', (c: string) => { body += c })
       res.on('end', () => {
         try {
+          // A non-loopback listener serves only /_sockrouter/health (issue #12).
+          if (res.statusCode === 404) throw new Error('it answered 404: a non-loopback listener shows only /_sockrouter/health; pass the router\'s --admin-listen address, or start it with --public-admin')
           if (res.statusCode !== 200) throw new Error(`it answered ${res.statusCode ?? '?'}`)
           resolve((JSON.parse(body) as { routes: RouteView[] }).routes)
         } catch (err) {
@@ -50,14 +52,16 @@ function viaRouter (address: ListenAddress, prefix: string): string {
 /**
  * `sockrouter routes`: the live table of a running router, from its
  * /_sockrouter/routes, with the curl commands that reach each service
- * directly and through the router.
+ * directly and through the router. With `--admin-listen` the table is read
+ * there (issue #12); the commands still go through `--listen`.
  */
-export async function runRoutes (address: ListenAddress, io: { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }): Promise<number> {
+export async function runRoutes (address: ListenAddress, io: { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }, adminAddress?: ListenAddress): Promise<number> {
   let routes: RouteView[]
+  const asked = adminAddress ?? address
   try {
-    routes = await fetchRoutes(address)
+    routes = await fetchRoutes(asked)
   } catch (err) {
-    io.stderr.write(`sockrouter: no router answered on ${formatListenAddress(address)} (${(err as Error).message}); is it running? Pass its --listen address.\n`)
+    io.stderr.write(`sockrouter: no router answered on ${formatListenAddress(asked)} (${(err as Error).message}); is it running? Pass its --listen address.\n`)
     return 1
   }
   if (routes.length === 0) {
