@@ -3,7 +3,10 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { registerAdminRoutes } from './admin/admin-routes.js'
+import { publicAccess } from './admin/admin-access.js'
+import type { AdminApiDeps } from './admin/admin-api-deps.js'
+import { adminPlugin } from './admin/admin-plugin.js'
+import { ADMIN_PREFIX, type AdminDeps } from './admin/admin-routes.js'
 import type { RescanFailure } from './discovery/snapshot-source.js'
 import { GatewayError } from './forward/gateway-errors.js'
 import { sendGatewayError } from './forward/error-response.js'
@@ -47,6 +50,15 @@ export interface ServerDeps {
   readonly clientBounds?: ClientBounds
   /** Whose X-Forwarded-* to keep (issue #10); by default only unix-listener clients'. */
   readonly trustedProxies?: TrustedProxies
+  /** What the admin API reads and drives (issue #12); left out, only the read-only admin endpoints answer. */
+  readonly adminApi?: AdminApiDeps
+  /** `--public-admin`: non-loopback public listeners serve the read-only admin surface too (issue #12). */
+  readonly publicAdmin?: boolean
+}
+
+/** The read-only admin endpoints' view of the router, shared by the public app and the admin listeners. */
+export function adminDepsOf (deps: ServerDeps): AdminDeps {
+  return { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null) }
 }
 
 export interface BuiltServer {
@@ -146,7 +158,9 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     if (failure === null) done()
     else done(failure)
   })
-  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null) })
+  // On a public listener the admin surface depends on where it is bound (issue #12, admin/admin-access.ts).
+  const access = publicAccess(deps.publicAdmin ?? false)
+  await app.register(adminPlugin, { prefix: ADMIN_PREFIX, deps: adminDepsOf(deps), api: deps.adminApi ?? null, access: (request) => access(request.raw) })
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools, trustedProxies: deps.trustedProxies })
   await app.ready()
 

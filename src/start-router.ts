@@ -1,6 +1,10 @@
 import { access, constants, mkdir, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Logger } from 'pino'
+import { chmod } from 'node:fs/promises'
+import { isLoopbackAddress } from './admin/admin-access.js'
+import type { AdminApiDeps } from './admin/admin-api-deps.js'
+import { buildAdminServer, type BuiltAdminServer } from './admin/admin-server.js'
 import { ROUTER_DEFAULTS } from './config/router-defaults.js'
 import { SnapshotSource, type SnapshotReader } from './discovery/snapshot-source.js'
 import { parseProxyRange, TrustedProxies, type ProxyRange } from './forward/trusted-proxies.js'
@@ -17,7 +21,7 @@ import { routeLogFields } from './logging/route-log-fields.js'
 import type { RouterSnapshot } from './routing/route-types.js'
 import { describeChange } from './routing/diff-route-tables.js'
 import { RouteStore } from './routing/route-store.js'
-import { buildServer, type BuiltServer } from './server.js'
+import { adminDepsOf, buildServer, type BuiltServer, type ServerDeps } from './server.js'
 import { OriginHostGuard } from './upgrade/origin-host-guard.js'
 import { TunnelRegistry } from './upgrade/tunnel-registry.js'
 import { TunnelStats } from './upgrade/tunnel-stats.js'
@@ -56,10 +60,16 @@ export interface RouterOptions {
   readonly healthIntervalMs?: number
   readonly healthPath?: string
   readonly healthTimeoutMs?: number
+  /** `--admin-listen`: listeners that serve the admin surface only, writes included (issue #12). */
+  readonly adminListen?: readonly ListenAddress[]
+  /** `--public-admin`: non-loopback public listeners serve the read-only admin surface too (issue #12). */
+  readonly publicAdmin?: boolean
 }
 
 export interface RunningRouter {
   readonly listeners: readonly Listener[]
+  /** The `--admin-listen` listeners (issue #12). */
+  readonly adminListeners: readonly Listener[]
   readonly store: RouteStore
   readonly discovery: SnapshotSource
   readonly pools: UpstreamPools
@@ -144,6 +154,28 @@ function reportOnce (log: Logger, reported: Set<string>, snapshot: RouterSnapsho
   for (const key of current) reported.add(key)
 }
 
+/**
+ * Only the router's user may connect to a unix admin socket (issue #12): it
+ * can rewrite route files and cut tunnels. Set right after bind, before the
+ * router says it is ready; the directory's own mode is the operator's to
+ * choose (a private one closes even that short window).
+ */
+const ADMIN_SOCKET_MODE = 0o600
+
+async function listenAdmin (built: BuiltAdminServer, addresses: readonly ListenAddress[], log: Logger, listeners: Listener[]): Promise<void> {
+  for (const [i, address] of addresses.entries()) {
+    const server = i === 0 ? built.app.server : built.createListenerServer()
+    const listener = await listenOn(server, address)
+    listeners.push(listener)
+    if (address.kind === 'unix') await chmod(address.path, ADMIN_SOCKET_MODE)
+    const shown = formatListenAddress(listener.address)
+    log.info({ address: shown, admin: true }, `admin API listening on ${shown}`)
+    if (listener.address.kind === 'tcp' && !isLoopbackAddress(listener.address.host)) {
+      log.warn({ address: shown }, `the admin API on ${shown} can be reached from the network and can change routes: prefer a unix: or loopback address`)
+    }
+  }
+}
+
 function parseTrustedProxies (texts: readonly string[]): TrustedProxies {
   const ranges: ProxyRange[] = []
   for (const text of texts) {
@@ -200,8 +232,9 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   const stats = new TunnelStats()
   const inherited = options.inheritedFds ?? []
   const listen = inherited.length > 0 ? inherited.map((i) => i.address) : options.listen
+  const adminListen = options.adminListen ?? []
   const guard = new OriginHostGuard({
-    listen,
+    listen: [...listen, ...adminListen],
     allowedHosts: options.allowedHosts ?? [],
     allowedOrigins: options.allowedOrigins ?? []
   })
@@ -229,11 +262,28 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     headerTimeoutMs: options.headerTimeoutMs ?? ROUTER_DEFAULTS.headerTimeoutMs,
     bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? ROUTER_DEFAULTS.bodyIdleTimeoutMs
   }
+  const adminApi: AdminApiDeps = {
+    store,
+    servicesDir: options.servicesDir ?? null,
+    socketDir: options.socketDir,
+    routeFiles: () => discovery.last?.files ?? [],
+    rescan: () => discovery.rescan(),
+    rescanFailure: () => discovery.failure,
+    configErrors,
+    tunnels: registry
+  }
   const listeners: Listener[] = []
+  const adminListeners: Listener[] = []
   let built: BuiltServer | null = null
+  let adminBuilt: BuiltAdminServer | null = null
   try {
     await discovery.start()
-    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies })
+    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false }
+    built = await buildServer(serverDeps)
+    if (adminListen.length > 0) {
+      adminBuilt = await buildAdminServer({ admin: adminDepsOf(serverDeps), api: adminApi, logger: log, checkHost: (req) => guard.checkHost(req), timeouts: clientBounds })
+      await listenAdmin(adminBuilt, adminListen, log, adminListeners)
+    }
     for (const [i, address] of listen.entries()) {
       const server = i === 0 ? built.app.server : built.createListenerServer()
       const fd = inherited[i]
@@ -244,11 +294,12 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     }
   } catch (err) {
     // Whatever failed, nothing opened so far outlives it: the watcher, the Agent, the app (issue #10).
-    await Promise.all(listeners.map(closeListener))
+    await Promise.all([...listeners, ...adminListeners].map(closeListener))
     prober.close()
     await discovery.close()
     await pools.close()
     await built?.app.close()
+    await adminBuilt?.app.close()
     throw err
   }
   const { app } = built
@@ -257,23 +308,26 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
     prober.close()
-    const closed = Promise.all(listeners.map(closeListener))
+    const all = [...listeners, ...adminListeners]
+    const closed = Promise.all(all.map(closeListener))
     // Refuses new upgrades at once; open tunnels get the same grace as requests, then are cut.
     const tunnelsDrained = registry.drain(options.shutdownGraceMs)
     let timer: NodeJS.Timeout | undefined
     const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, options.shutdownGraceMs) })
     await Promise.race([closed, grace])
     clearTimeout(timer)
-    for (const l of listeners) l.server.closeAllConnections()
+    for (const l of all) l.server.closeAllConnections()
     await tunnelsDrained
     await closed
     await discovery.close()
     await pools.close()
     await app.close()
+    await adminBuilt?.app.close()
   }
 
   return {
     listeners,
+    adminListeners,
     store,
     discovery,
     pools,

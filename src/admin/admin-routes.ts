@@ -26,9 +26,13 @@ function healthCounts (deps: AdminDeps): Record<HealthState, number> {
 
 export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
 
-/** The router's own endpoints. Static routes beat the forwarder's wildcard in find-my-way. */
+/**
+ * The router's own read-only endpoints, registered by the admin plugin
+ * (admin-plugin.ts) under its prefix: paths here are relative to
+ * ADMIN_PREFIX. Static routes beat the forwarder's wildcard in find-my-way.
+ */
 export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): void {
-  app.get(`${ADMIN_PREFIX}/health`, async () => {
+  app.get('/health', async () => {
     const configErrors = deps.configErrors()
     const rescanFailure = deps.rescanFailure()
     const skipped = deps.skipped()
@@ -49,7 +53,7 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
     }
   })
 
-  app.get(`${ADMIN_PREFIX}/routes`, async () => ({
+  app.get('/routes', async () => ({
     routes: deps.store.current.routes.map((route) => {
       const health = deps.health?.get(route.prefix)
       return {

@@ -95,7 +95,7 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
   }
   try {
     if (options.command === 'check') return await (await import('./check-command.js')).runCheck(options.socketDir, options.servicesDir, io, { path: options.healthPath, intervalMs: options.healthIntervalMs, timeoutMs: ROUTER_DEFAULTS.healthTimeoutMs })
-    if (options.command === 'routes') return await (await import('./routes-command.js')).runRoutes(options.listen[0] as ListenAddress, io)
+    if (options.command === 'routes') return await (await import('./routes-command.js')).runRoutes(options.listen[0] as ListenAddress, io, options.adminListen[0])
     return await run(options, env, io)
   } catch (err) {
     const message = err instanceof UsageError || typeof (err as { code?: unknown }).code === 'string'

@@ -18,6 +18,9 @@ export interface CliOptions {
   /** True when neither the flag nor its env var chose the services dir. */
   readonly servicesDirDefaulted: boolean
   readonly listen: readonly ListenAddress[]
+  /** `--admin-listen` (issue #12). */
+  readonly adminListen: readonly ListenAddress[]
+  readonly publicAdmin: boolean
   readonly upstreamTimeoutMs: number
   readonly connectTimeoutMs: number
   readonly shutdownGraceMs: number
@@ -84,6 +87,15 @@ function optionalCount (flag: string, cli: string | undefined, env: Env): number
   return count === fallback ? undefined : count
 }
 
+/** A flag without a value, or its env var: 1, true or yes turn it on, 0, false, no or empty leave it off. */
+function switchOption (flag: string, cli: boolean | undefined, env: Env): boolean {
+  if (cli === true) return true
+  const text = fromEnv(env, envNames(flag))?.trim().toLowerCase()
+  if (text === undefined || text === '0' || text === 'false' || text === 'no') return false
+  if (text === '1' || text === 'true' || text === 'yes') return true
+  throw new UsageError(`${envNames(flag).join(', ')}: "${text}" is not 1, true, yes, 0, false or no`)
+}
+
 /** A repeatable flag, else its env var split on commas. */
 function listOption (flag: string, cli: string[] | undefined, env: Env): string[] {
   const texts = cli ?? fromEnv(env, envNames(flag))?.split(',') ?? []
@@ -140,6 +152,12 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   } catch (err) {
     throw new UsageError(`--listen: ${(err as Error).message}`)
   }
+  let adminListen: ListenAddress[]
+  try {
+    adminListen = listOption('admin-listen', values['admin-listen'] as string[] | undefined, env).map(parseListenAddress)
+  } catch (err) {
+    throw new UsageError(`--admin-listen: ${(err as Error).message}`)
+  }
   const logLevel = (values['log-level'] as string | undefined) ?? fromEnv(env, envNames('log-level')) ?? 'info'
   if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${[...LOG_LEVELS].join(', ')}`)
 
@@ -159,6 +177,8 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
     servicesDir: servicesDirText !== undefined ? resolve(servicesDirText) : join(dirname(socketDir), 'services.d'),
     servicesDirDefaulted: servicesDirText === undefined,
     listen,
+    adminListen,
+    publicAdmin: switchOption('public-admin', values['public-admin'] as boolean | undefined, env),
     upstreamTimeoutMs: durationOption('upstream-timeout', values['upstream-timeout'] as string | undefined, env, ROUTER_DEFAULTS.upstreamTimeoutMs),
     connectTimeoutMs: durationOption('connect-timeout', values['connect-timeout'] as string | undefined, env, ROUTER_DEFAULTS.connectTimeoutMs),
     shutdownGraceMs: durationOption('shutdown-grace', values['shutdown-grace'] as string | undefined, env, ROUTER_DEFAULTS.shutdownGraceMs),

@@ -34,6 +34,8 @@ function fetchRoutes (address: ListenAddress): Promise<RoutesView> {
       res.on('data', (c: string) => { body += c })
       res.on('end', () => {
         try {
+          // A non-loopback listener serves only /_sockrouter/health (issue #12).
+          if (res.statusCode === 404) throw new Error('it answered 404: a non-loopback listener shows only /_sockrouter/health; pass the router\'s --admin-listen address, or start it with --public-admin')
           if (res.statusCode !== 200) throw new Error(`it answered ${res.statusCode ?? '?'}`)
           resolve(JSON.parse(body) as RoutesView)
         } catch (err) {
@@ -63,14 +65,16 @@ function viaRouter (address: ListenAddress, prefix: string): string {
  * directly and through the router. Like `check`, it prints every rejected
  * file line and every route left out (a duplicate prefix) as `error: …` on
  * stderr and then exits 1: the same problems that make /_sockrouter/health
- * say `degraded` (issue #12).
+ * say `degraded` (issue #12). With `--admin-listen` the table is read there;
+ * the commands still go through `--listen`.
  */
-export async function runRoutes (address: ListenAddress, io: { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }): Promise<number> {
+export async function runRoutes (address: ListenAddress, io: { stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream }, adminAddress?: ListenAddress): Promise<number> {
   let view: RoutesView
+  const asked = adminAddress ?? address
   try {
-    view = await fetchRoutes(address)
+    view = await fetchRoutes(asked)
   } catch (err) {
-    io.stderr.write(`sockrouter: no router answered on ${formatListenAddress(address)} (${(err as Error).message}); is it running? Pass its --listen address.\n`)
+    io.stderr.write(`sockrouter: no router answered on ${formatListenAddress(asked)} (${(err as Error).message}); is it running? Pass its --listen address.\n`)
     return 1
   }
   const { routes } = view

@@ -20,6 +20,12 @@ export type GatewayErrorCode =
   | 'internal_error'
   | 'not_implemented'
   | 'expectation_failed'
+  | 'admin_read_only'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'invalid_route_file'
 
 const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   bad_request: 400,
@@ -36,7 +42,14 @@ const STATUS: Readonly<Record<GatewayErrorCode, number>> = {
   expectation_failed: 417,
   bad_gateway: 502,
   service_unavailable: 503,
-  gateway_timeout: 504
+  gateway_timeout: 504,
+  // The admin API (issue #12).
+  admin_read_only: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  invalid_route_file: 400
 }
 
 const DEFAULT_MESSAGE: Readonly<Record<GatewayErrorCode, string>> = {
@@ -53,7 +66,13 @@ const DEFAULT_MESSAGE: Readonly<Record<GatewayErrorCode, string>> = {
   expectation_failed: 'The only expectation the router understands is 100-continue.',
   bad_gateway: 'The service refused the connection or went away.',
   service_unavailable: 'The service is known but not running.',
-  gateway_timeout: 'The service did not answer in time.'
+  gateway_timeout: 'The service did not answer in time.',
+  admin_read_only: 'This listener serves the admin API read-only: write through an --admin-listen listener or a unix: listener.',
+  not_found: 'There is nothing by that name.',
+  conflict: 'The request conflicts with how the router is configured.',
+  payload_too_large: 'The request body is too large.',
+  unsupported_media_type: 'The request body must be application/json or application/yaml.',
+  invalid_route_file: 'The route file is invalid; nothing was written.'
 }
 
 export interface GatewayErrorOptions {
@@ -62,6 +81,8 @@ export interface GatewayErrorOptions {
   cause?: unknown
   /** Seconds, sent as Retry-After (RFC 9110 §10.2.3). */
   retryAfter?: number
+  /** One line each, shown as `errors` in the body: a route file's `file:line: field: message` lines (issue #12). */
+  details?: readonly string[]
 }
 
 export class GatewayError extends Error {
@@ -69,6 +90,7 @@ export class GatewayError extends Error {
   readonly status: number
   readonly service: string | undefined
   readonly retryAfter: number | undefined
+  readonly details: readonly string[] | undefined
 
   constructor (code: GatewayErrorCode, options: GatewayErrorOptions = {}) {
     super(options.message ?? DEFAULT_MESSAGE[code], { cause: options.cause })
@@ -77,6 +99,7 @@ export class GatewayError extends Error {
     this.status = STATUS[code]
     this.service = options.service
     this.retryAfter = options.retryAfter
+    this.details = options.details
   }
 }
 
@@ -84,11 +107,13 @@ export interface ErrorBody {
   error: GatewayErrorCode
   message: string
   service?: string
+  errors?: readonly string[]
 }
 
 export function toErrorBody (err: GatewayError): ErrorBody {
   const body: ErrorBody = { error: err.code, message: err.message }
   if (err.service !== undefined) body.service = err.service
+  if (err.details !== undefined) body.errors = err.details
   return body
 }
 

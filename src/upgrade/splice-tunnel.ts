@@ -14,6 +14,8 @@ export interface SpliceInput {
   readonly stats: TunnelStats
   /** 0 = no idle timeout. */
   readonly idleTimeoutMs: number
+  /** Told of the tunnel's byte meter once spliced: the admin API's per-tunnel bytes (issue #12). */
+  readonly onMeter?: (meter: TunnelMeter) => void
 }
 
 export interface TunnelResult {
@@ -101,6 +103,7 @@ export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
 
   const meter = new SocketMeter(client, backend, input.clientRest.length, input.backendRest.length)
   stats.track(meter)
+  input.onMeter?.(meter)
   client.pipe(backend)
   backend.pipe(client)
 

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { GatewayError } from '../forward/gateway-errors.js'
+import type { TunnelMeter } from './tunnel-stats.js'
 
 export interface TunnelLimits {
   /** Upgrades in progress plus open tunnels, across all clients. */
@@ -12,22 +13,54 @@ export interface TunnelLimits {
 /** Seconds a refused client is asked to wait (RFC 9110 §10.2.3). */
 const RETRY_AFTER_SECONDS = 5
 
+/** Why the router itself cut a tunnel, for its closing log line; null while nobody did. */
+export type TunnelCut = 'shutdown' | 'admin'
+
+/** What the admin API shows of one open tunnel (issue #12). */
+export interface TunnelInfo {
+  readonly id: string
+  /** The route's prefix, `/chat/ui/`. */
+  readonly route: string
+  /** `ip:port` of the client, or `unix` for a unix-listener client. */
+  readonly client: string
+  /** Date.now() at admission. */
+  readonly startedAt: number
+  /** Payload bytes client → backend and back, so far. */
+  readonly bytesIn: number
+  readonly bytesOut: number
+}
+
+/** `ip:port`, `[v6]:port`, or `unix`: read once, since a destroyed socket forgets its peer. */
+function describePeer (client: Duplex): string {
+  const { remoteAddress, remotePort } = client as Partial<Socket>
+  if (remoteAddress === undefined) return 'unix'
+  return remoteAddress.includes(':') ? `[${remoteAddress}]:${remotePort ?? 0}` : `${remoteAddress}:${remotePort ?? 0}`
+}
+
 /** One upgrade, from admission until both of its sockets are closed. */
 export class TunnelEntry {
+  readonly id: string
   readonly client: Duplex
   readonly ip: string | undefined
   readonly service: string
   /** The route's key, for its own `maxTunnels` (issue #4). */
   readonly routeKey: string
+  readonly prefix: string
+  readonly peer: string
+  readonly startedAt = Date.now()
   #backend: Socket | null = null
+  #meter: TunnelMeter | null = null
   #onDone: () => void
-  #cutAtShutdown = false
+  #cut: TunnelCut | null = null
 
-  constructor (client: Duplex, ip: string | undefined, service: string, routeKey: string, onDone: () => void) {
+  constructor (id: string, client: Duplex, ip: string | undefined, service: string, routeKey: string, prefix: string, onDone: () => void) {
+    this.id = id
     this.client = client
     this.ip = ip
     this.service = service
     this.routeKey = routeKey
+    this.prefix = prefix
+    this.peer = describePeer(client)
     this.#onDone = onDone
     client.once('close', () => this.#check())
   }
@@ -41,19 +74,49 @@ export class TunnelEntry {
     backend.once('close', () => this.#check())
   }
 
-  /** True once shutdown cut this tunnel (its closing log line says `shutdown`, not `error`). */
-  get cutAtShutdown (): boolean {
-    return this.#cutAtShutdown
+  /** Set once the splice starts: from then on the tunnel is open and has byte counts. */
+  attachMeter (meter: TunnelMeter): void {
+    this.#meter = meter
   }
 
+  get open (): boolean {
+    return this.#meter !== null
+  }
+
+  /** True once shutdown cut this tunnel (its closing log line says `shutdown`, not `error`). */
+  get cutAtShutdown (): boolean {
+    return this.#cut === 'shutdown'
+  }
+
+  /** Who cut this tunnel, if the router did: its closing log line says so instead of `error`. */
+  get cutReason (): TunnelCut | null {
+    return this.#cut
+  }
+
+  info (): TunnelInfo {
+    return {
+      id: this.id,
+      route: this.prefix,
+      client: this.peer,
+      startedAt: this.startedAt,
+      bytesIn: this.#meter?.clientToBackend() ?? 0,
+      bytesOut: this.#meter?.backendToClient() ?? 0
+    }
+  }
+
+  /** Both sides at once: a half-closed tunnel would hold a descriptor and the peer would wait forever. */
   destroy (): void {
     this.client.destroy()
     this.#backend?.destroy()
   }
 
-  cutForShutdown (): void {
-    this.#cutAtShutdown = true
+  cut (reason: TunnelCut): void {
+    this.#cut ??= reason
     this.destroy()
+  }
+
+  cutForShutdown (): void {
+    this.cut('shutdown')
   }
 
   #check (): void {
@@ -77,6 +140,7 @@ export class TunnelRegistry {
   readonly #limits: TunnelLimits
   readonly #emptyWaiters: (() => void)[] = []
   #accepting = true
+  #nextId = 1
 
   constructor (limits: TunnelLimits) {
     this.#limits = limits
@@ -91,18 +155,41 @@ export class TunnelRegistry {
   }
 
   /** Reserves a slot or throws 503 with Retry-After. `routeMax` is the route's own limit, if any. */
-  admit (client: Duplex, ip: string | undefined, service: string, routeKey: string, routeMax: number | null): TunnelEntry {
+  admit (client: Duplex, ip: string | undefined, service: string, routeKey: string, routeMax: number | null, prefix = `/${routeKey}/`): TunnelEntry {
     if (!this.#accepting) throw new GatewayError('service_unavailable', { message: 'The router is shutting down.' })
     const perIp = ip === undefined ? 0 : this.#perIp.get(ip) ?? 0
     const perRoute = this.#perRoute.get(routeKey) ?? 0
     if (this.#entries.size >= this.#limits.maxTunnels || perIp >= this.#limits.maxTunnelsPerIp || (routeMax !== null && perRoute >= routeMax)) {
       throw new GatewayError('service_unavailable', { service, message: 'Too many open WebSocket connections.', retryAfter: RETRY_AFTER_SECONDS })
     }
-    const entry = new TunnelEntry(client, ip, service, routeKey, () => this.#release(entry))
+    // Ids are never reused while the process runs, so a stale id cannot close someone else's tunnel (issue #12).
+    const entry = new TunnelEntry(String(this.#nextId++), client, ip, service, routeKey, prefix, () => this.#release(entry))
     this.#entries.add(entry)
     if (ip !== undefined) this.#perIp.set(ip, perIp + 1)
     this.#perRoute.set(routeKey, perRoute + 1)
     return entry
+  }
+
+  /** Spliced tunnels, oldest first (a Set keeps insertion order); handshakes in progress are left out. */
+  list (): TunnelInfo[] {
+    const open: TunnelInfo[] = []
+    for (const entry of this.#entries) if (entry.open) open.push(entry.info())
+    return open
+  }
+
+  /**
+   * Cuts one open tunnel, both sides at once (issue #12, admin API). Resolves
+   * true once both sockets reported closed, false when no open tunnel has
+   * that id.
+   */
+  close (id: string): Promise<boolean> {
+    const entry = [...this.#entries].find((e) => e.id === id && e.open)
+    if (entry === undefined) return Promise.resolve(false)
+    const closed = Promise.all([entry.client, entry.backend].map((socket) => socket === null || socket.closed
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => socket.once('close', () => resolve()))))
+    entry.cut('admin')
+    return closed.then(() => true)
   }
 
   /** Open tunnels on one route. */

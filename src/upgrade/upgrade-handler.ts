@@ -64,7 +64,7 @@ function accept (req: IncomingMessage, client: Duplex, deps: UpgradeDeps): Accep
     throw new GatewayError('forbidden', { service: route.service, message: 'WebSocket is disabled on this route.' })
   }
   if (route.status === 'down') throw new GatewayError('service_unavailable', { service: route.service, retryAfter: 1 })
-  const entry = deps.registry.admit(client, req.socket.remoteAddress, route.service, route.key, route.options.maxTunnels)
+  const entry = deps.registry.admit(client, req.socket.remoteAddress, route.service, route.key, route.options.maxTunnels, route.prefix)
   return { handshake, match, entry }
 }
 
@@ -163,8 +163,8 @@ function openTunnel (input: SpliceInput, entry: TunnelEntry, log: Logger, url: s
       ms: Math.round(performance.now() - startedAt),
       bytesIn: result.bytesClientToBackend,
       bytesOut: result.bytesBackendToClient,
-      // Cut by the drain at the end of the shutdown grace, not by a fault (issue #10).
-      reason: entry.cutAtShutdown ? 'shutdown' : result.reason
+      // Cut by the drain at the end of the shutdown grace (issue #10) or through the admin API (issue #12), not by a fault.
+      reason: entry.cutReason ?? result.reason
     }, 'websocket tunnel closed')
   })
 }
@@ -213,7 +213,8 @@ async function tunnel (req: IncomingMessage, client: Duplex, head: Buffer, accep
       backendRest: rest,
       clientRest,
       stats: deps.stats,
-      idleTimeoutMs: timeouts.tunnelIdleMs ?? deps.idleTimeoutMs
+      idleTimeoutMs: timeouts.tunnelIdleMs ?? deps.idleTimeoutMs,
+      onMeter: (meter) => entry.attachMeter(meter)
     }, entry, log, req.url, startedAt)
   } catch (err) {
     pending.stop()
