@@ -13,7 +13,7 @@ import { listenOnFd, type InheritedFd } from './listen/inherited-fds.js'
 import { buildRouteTable } from './routing/build-route-table.js'
 import { routeLogFields } from './logging/route-log-fields.js'
 import type { RouterSnapshot } from './routing/route-types.js'
-import { describeChange } from './routing/diff-route-tables.js'
+import { describeChange, type RouteChange } from './routing/diff-route-tables.js'
 import { RouteStore } from './routing/route-store.js'
 import { buildServer, type BuiltServer } from './server.js'
 import { OriginHostGuard } from './upgrade/origin-host-guard.js'
@@ -52,6 +52,14 @@ export interface RouterOptions {
   readonly trustedProxies?: readonly string[]
 }
 
+/** What one rescan did (issue #12: SIGHUP logs it). */
+export interface RescanResult {
+  /** Route changes published while it ran, in prefix order per swap. */
+  readonly changes: readonly RouteChange[]
+  /** Why it failed (the last good table stays in force), or null. */
+  readonly failure: string | null
+}
+
 export interface RunningRouter {
   readonly listeners: readonly Listener[]
   readonly store: RouteStore
@@ -63,8 +71,8 @@ export interface RunningRouter {
   readonly connections: ConnectionLimiter
   /** Current services.d errors, one line each, for the health endpoint. */
   configErrors (): string[]
-  /** Full rescan of the socket dir and services.d, as SIGHUP does. */
-  rescan (): Promise<void>
+  /** Full rescan of the socket dir and services.d, as SIGHUP does; never rejects. */
+  rescan (): Promise<RescanResult>
   /** Stops accepting, lets in-flight requests finish for the grace period, then cuts the rest. */
   close (): Promise<void>
 }
@@ -142,6 +150,19 @@ function parseTrustedProxies (texts: readonly string[]): TrustedProxies {
     ranges.push(range)
   }
   return new TrustedProxies(ranges)
+}
+
+/** A rescan, with the route changes its swaps published (a watcher's rescan running at the same time shares them). */
+async function rescanCollecting (store: RouteStore, discovery: SnapshotSource): Promise<RescanResult> {
+  const changes: RouteChange[] = []
+  const onSwap = (swap: { changes: readonly RouteChange[] }): void => { changes.push(...swap.changes) }
+  store.on('swap', onSwap)
+  try {
+    await discovery.rescan()
+  } finally {
+    store.off('swap', onSwap)
+  }
+  return { changes, failure: discovery.failure?.message ?? null }
 }
 
 /** Wires discovery → pure table build → atomic swap → forwarders, then listens. */
@@ -226,7 +247,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     throw err
   }
   const { app } = built
-  log.info({ socketDir: options.socketDir, routes: store.current.routes.length }, 'sockrouter ready')
+  log.info({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, routes: store.current.routes.length }, 'sockrouter ready')
 
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
@@ -253,7 +274,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     tunnels: { registry, stats },
     connections,
     configErrors,
-    rescan: () => discovery.rescan(),
+    rescan: () => rescanCollecting(store, discovery),
     close: () => (closing ??= close())
   }
 }

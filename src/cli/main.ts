@@ -3,6 +3,7 @@ import type { ListenAddress } from '../listen/listen-address.js'
 import type { Logger } from 'pino'
 import type { DemoService } from '../demo/demo-service.js'
 import { createLogger } from '../logging/create-logger.js'
+import { reloadWithLog } from '../logging/log-reload.js'
 import { startRouter, type RunningRouter } from '../start-router.js'
 import { takeInheritedFds } from '../listen/inherited-fds.js'
 import { helpText } from './help-text.js'
@@ -43,13 +44,13 @@ function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService 
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGHUP', () => {
       log.info('SIGHUP: rescanning the socket directory and reloading services.d')
-      void router.rescan()
+      void reloadWithLog(() => router.rescan(), log, 'SIGHUP')
     })
   })
 }
 
 async function run (options: CliOptions, env: NodeJS.ProcessEnv, io: MainIo): Promise<number> {
-  const log = await createLogger(options.logLevel, io.stdout)
+  const log = await createLogger(options.logLevel, io.stdout, options.logFormat, env)
   const isDemo = options.command === 'demo'
   const socketDir = isDemo && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir
   const servicesDir = isDemo && options.servicesDirDefaulted ? demoServicesDir() : options.servicesDir

@@ -35,7 +35,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'max-connections-per-ip', env: ['SOCKROUTER_MAX_CONNECTIONS_PER_IP'], value: 'N', defaultText: '1000', description: 'Most client connections open at once from one client IP. Over it: a raw 503 with Retry-After, then close. Any local process can use all of 127.0.0.0/8.' },
   { flag: 'header-timeout', env: ['SOCKROUTER_HEADER_TIMEOUT'], value: 'DURATION', defaultText: '10s', description: 'How long a request head may take, from accept (or from its first byte on a kept-alive connection). Then 408 and close; a connection that sent nothing is just closed. 0 turns it off.' },
   { flag: 'body-idle-timeout', env: ['SOCKROUTER_BODY_IDLE_TIMEOUT'], value: 'DURATION', defaultText: '60s', description: 'How long a request body may stall between reads. Then 408 (or a close, if the response has begun) and the backend request is aborted. 0 turns it off. Responses have no idle limit.' },
-  { flag: 'log-level', env: ['SOCKROUTER_LOG_LEVEL'], value: 'LEVEL', defaultText: 'info', description: 'fatal, error, warn, info, debug, trace or silent. JSON lines; pretty on a terminal.' },
+  { flag: 'log-level', env: ['SOCKROUTER_LOG_LEVEL'], value: 'LEVEL', defaultText: 'info', description: 'fatal, error, warn, info, debug, trace or silent. JSON lines; pretty on a terminal (see --log-format).' },
+  { flag: 'log-format', env: ['SOCKROUTER_LOG_FORMAT'], value: 'FORMAT', defaultText: 'pretty on a terminal, else json', description: 'json (one JSON object a line) or pretty (one readable line per request, 5xx red, 4xx yellow; NO_COLOR turns colours off). Overrides the terminal guess.' },
   { flag: 'help', env: [], value: null, defaultText: '', description: 'Print usage and exit.' },
   { flag: 'version', env: [], value: null, defaultText: '', description: 'Print the version and exit.' }
 ]
