@@ -41,6 +41,8 @@ export interface ServerDeps {
   readonly clientBounds?: ClientBounds
   /** Whose X-Forwarded-* to keep (issue #10); by default only unix-listener clients'. */
   readonly trustedProxies?: TrustedProxies
+  /** Aborted when the router starts to close: long-lived responses (the live feed, issue #12) end then. */
+  readonly shutdown?: AbortSignal
 }
 
 export interface BuiltServer {
@@ -140,7 +142,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     if (failure === null) done()
     else done(failure)
   })
-  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), rescanFailure: deps.rescanFailure ?? (() => null) })
+  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), rescanFailure: deps.rescanFailure ?? (() => null), shutdown: deps.shutdown })
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools, trustedProxies: deps.trustedProxies })
   await app.ready()
 

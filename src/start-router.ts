@@ -226,10 +226,11 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? ROUTER_DEFAULTS.bodyIdleTimeoutMs
   }
   const listeners: Listener[] = []
+  const shutdown = new AbortController()
   let built: BuiltServer | null = null
   try {
     await discovery.start()
-    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure, clientBounds, trustedProxies })
+    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, shutdown: shutdown.signal })
     for (const [i, address] of listen.entries()) {
       const server = i === 0 ? built.app.server : built.createListenerServer()
       const fd = inherited[i]
@@ -251,6 +252,8 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
 
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
+    // First, so the live feed's streams (issue #12) are ending before the listeners wait for their connections.
+    shutdown.abort()
     const closed = Promise.all(listeners.map(closeListener))
     // Refuses new upgrades at once; open tunnels get the same grace as requests, then are cut.
     const tunnelsDrained = registry.drain(options.shutdownGraceMs)

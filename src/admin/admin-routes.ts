@@ -3,6 +3,8 @@ import type { RescanFailure } from '../discovery/snapshot-source.js'
 import type { UpstreamPools } from '../forward/upstream-pools.js'
 import type { RouteStore } from '../routing/route-store.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
+import { registerLiveFeed } from './live-feed.js'
+import type { ActivitySource, HealthSource } from './live-state.js'
 
 export interface AdminDeps {
   readonly store: RouteStore
@@ -12,6 +14,11 @@ export interface AdminDeps {
   readonly configErrors: () => readonly string[]
   /** Why the latest rescan failed, or null (issue #10). */
   readonly rescanFailure: () => RescanFailure | null
+  /** Route health and per-route traffic for the live feed (issue #12); optional until wired. */
+  readonly health?: HealthSource
+  readonly activity?: ActivitySource
+  /** Aborted when the router starts to close, so the live feed's open streams end at once (issue #12). */
+  readonly shutdown?: AbortSignal
 }
 
 export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
@@ -33,6 +40,8 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
       rescanError: rescanFailure === null ? null : { message: rescanFailure.message, since: rescanFailure.since }
     }
   })
+
+  registerLiveFeed(app, ADMIN_PREFIX, deps)
 
   app.get(`${ADMIN_PREFIX}/routes`, async () => ({
     routes: deps.store.current.routes.map((route) => ({
