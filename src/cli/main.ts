@@ -13,6 +13,8 @@ import { demoServicesDir, readVersion, versionLine } from './build-info.js'
 export interface MainIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean }
   readonly stderr: NodeJS.WritableStream
+  /** For `top`'s keys; process.stdin when the CLI runs for real. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean, setRawMode?: (mode: boolean) => unknown }
 }
 
 /** Where `npm start` (the demo) keeps its sockets unless told otherwise. */
@@ -96,6 +98,7 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
   try {
     if (options.command === 'check') return await (await import('./check-command.js')).runCheck(options.socketDir, options.servicesDir, io)
     if (options.command === 'routes') return await (await import('./routes-command.js')).runRoutes(options.listen[0] as ListenAddress, io)
+    if (options.command === 'top') return await (await import('./top-command.js')).runTop(options.listen[0] as ListenAddress, io, env)
     return await run(options, env, io)
   } catch (err) {
     const message = err instanceof UsageError || typeof (err as { code?: unknown }).code === 'string'
