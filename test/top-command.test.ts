@@ -9,6 +9,7 @@ import { startTestRouter } from './helpers/router.js'
 import { runCli } from './helpers/run-cli.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { startOnPty } from './helpers/text-cli.js'
+import { DEADLINE_MS, withTimeout } from './helpers/wait-for.js'
 
 // Issue #12, item 6: `sockrouter top` reads a running router's live feed and
 // redraws in the terminal until q, then gives the terminal back.
@@ -45,7 +46,7 @@ t.test('top on a pseudo-terminal shows the routes, follows a new socket live, an
   await top.waitFor(/lost the feed from 127\.0\.0\.1:\d+/)
 
   top.child.stdin?.write('q')
-  t.equal(await top.exited, 0, 'q exits 0')
+  t.equal(await withTimeout(top.exited, DEADLINE_MS, 'top to exit on q'), 0, 'q exits 0')
   t.ok(top.output().trimEnd().endsWith(LEAVE_ALT_SCREEN), 'the last thing written leaves the alternate screen')
   t.match(top.output(), /\u001b\[\?25h/, 'the cursor is shown again')
 })
@@ -57,7 +58,7 @@ t.test('Ctrl-C quits top too, with the terminal restored', async (t) => {
   const top = startOnPty(t, ['top', '--listen', `127.0.0.1:${port}`])
   await top.waitFor(/\/svc\/ui\//)
   top.child.stdin?.write('\u0003')
-  t.equal(await top.exited, 0)
+  t.equal(await withTimeout(top.exited, DEADLINE_MS, 'top to exit on Ctrl-C'), 0)
   t.ok(top.output().trimEnd().endsWith(LEAVE_ALT_SCREEN))
 })
 
