@@ -84,8 +84,10 @@ function formatValue (value: unknown): string {
 function formatFields (line: Record<string, unknown>, hidden: ReadonlySet<string>, options: PrettyOptions): string {
   let out = ''
   for (const key in line) {
-    if (hidden.has(key) || line[key] === undefined) continue
-    out += ` ${paint(`${key}=`, DIM, options)}${formatValue(line[key])}`
+    const value = line[key]
+    // An empty list says nothing a person needs (the JSON format keeps it).
+    if (hidden.has(key) || value === undefined || (Array.isArray(value) && value.length === 0)) continue
+    out += ` ${paint(`${key}=`, DIM, options)}${formatValue(value)}`
   }
   return out
 }
