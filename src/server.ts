@@ -54,11 +54,13 @@ export interface ServerDeps {
   readonly adminApi?: AdminApiDeps
   /** `--public-admin`: non-loopback public listeners serve the read-only admin surface too (issue #12). */
   readonly publicAdmin?: boolean
+  /** Aborted when the router starts to close: long-lived responses (the live feed, issue #12) end then. */
+  readonly shutdown?: AbortSignal
 }
 
 /** The read-only admin endpoints' view of the router, shared by the public app and the admin listeners. */
 export function adminDepsOf (deps: ServerDeps): AdminDeps {
-  return { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null) }
+  return { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null), shutdown: deps.shutdown }
 }
 
 export interface BuiltServer {

@@ -19,7 +19,7 @@ import { listenOnFd, type InheritedFd } from './listen/inherited-fds.js'
 import { buildRouteTable, type Skipped } from './routing/build-route-table.js'
 import { routeLogFields } from './logging/route-log-fields.js'
 import type { RouterSnapshot } from './routing/route-types.js'
-import { describeChange } from './routing/diff-route-tables.js'
+import { describeChange, type RouteChange } from './routing/diff-route-tables.js'
 import { RouteStore } from './routing/route-store.js'
 import { adminDepsOf, buildServer, type BuiltServer, type ServerDeps } from './server.js'
 import { OriginHostGuard } from './upgrade/origin-host-guard.js'
@@ -66,6 +66,14 @@ export interface RouterOptions {
   readonly publicAdmin?: boolean
 }
 
+/** What one rescan did (issue #12: SIGHUP logs it). */
+export interface RescanResult {
+  /** Route changes published while it ran, in prefix order per swap. */
+  readonly changes: readonly RouteChange[]
+  /** Why it failed (the last good table stays in force), or null. */
+  readonly failure: string | null
+}
+
 export interface RunningRouter {
   readonly listeners: readonly Listener[]
   /** The `--admin-listen` listeners (issue #12). */
@@ -83,8 +91,8 @@ export interface RunningRouter {
   configErrors (): string[]
   /** What the latest table build left out (a duplicate prefix, the reserved name), as `sockrouter check` reports it. */
   skipped (): readonly Skipped[]
-  /** Full rescan of the socket dir and services.d, as SIGHUP does. */
-  rescan (): Promise<void>
+  /** Full rescan of the socket dir and services.d, as SIGHUP does; never rejects. */
+  rescan (): Promise<RescanResult>
   /** Stops accepting, lets in-flight requests finish for the grace period, then cuts the rest. */
   close (): Promise<void>
 }
@@ -186,6 +194,19 @@ function parseTrustedProxies (texts: readonly string[]): TrustedProxies {
   return new TrustedProxies(ranges)
 }
 
+/** A rescan, with the route changes its swaps published (a watcher's rescan running at the same time shares them). */
+async function rescanCollecting (store: RouteStore, discovery: SnapshotSource): Promise<RescanResult> {
+  const changes: RouteChange[] = []
+  const onSwap = (swap: { changes: readonly RouteChange[] }): void => { changes.push(...swap.changes) }
+  store.on('swap', onSwap)
+  try {
+    await discovery.rescan()
+  } finally {
+    store.off('swap', onSwap)
+  }
+  return { changes, failure: discovery.failure?.message ?? null }
+}
+
 /** Wires discovery → pure table build → atomic swap → forwarders, then listens. */
 export async function startRouter (options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger
@@ -274,11 +295,12 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   }
   const listeners: Listener[] = []
   const adminListeners: Listener[] = []
+  const shutdown = new AbortController()
   let built: BuiltServer | null = null
   let adminBuilt: BuiltAdminServer | null = null
   try {
     await discovery.start()
-    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false }
+    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false, shutdown: shutdown.signal }
     built = await buildServer(serverDeps)
     if (adminListen.length > 0) {
       adminBuilt = await buildAdminServer({ admin: adminDepsOf(serverDeps), api: adminApi, logger: log, checkHost: (req) => guard.checkHost(req), timeouts: clientBounds })
@@ -303,10 +325,12 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     throw err
   }
   const { app } = built
-  log.info({ socketDir: options.socketDir, routes: store.current.routes.length }, 'sockrouter ready')
+  log.info({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, routes: store.current.routes.length }, 'sockrouter ready')
 
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
+    // First, so the live feed's streams (issue #12) are ending before the listeners wait for their connections.
+    shutdown.abort()
     prober.close()
     const all = [...listeners, ...adminListeners]
     const closed = Promise.all(all.map(closeListener))
@@ -336,7 +360,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     health,
     configErrors,
     skipped: () => skipped,
-    rescan: () => discovery.rescan(),
+    rescan: () => rescanCollecting(store, discovery),
     close: () => (closing ??= close())
   }
 }

@@ -30,7 +30,7 @@ t.test('each bad flag is one line that names it and points to --help', async (t)
 t.test('bad values and commands are one line too', async (t) => {
   const res = await runCli(['frobnicate'])
   t.equal(res.code, 2)
-  t.equal(res.stderr, `sockrouter: unknown command "frobnicate" (expected run, demo, check or routes)${HELP}`)
+  t.equal(res.stderr, `sockrouter: unknown command "frobnicate" (expected run, demo, check, routes or top)${HELP}`)
   const timeout = await runCli(['--upstream-timeout', 'soon'])
   t.equal(timeout.code, 2)
   t.equal(timeout.stderr.split('\n').length, 2, 'one line and its newline')

@@ -5,6 +5,8 @@ import type { HealthState, RouteHealth } from '../health/route-health.js'
 import type { Skipped } from '../routing/build-route-table.js'
 import type { RouteStore } from '../routing/route-store.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
+import { registerLiveFeed } from './live-feed.js'
+import type { ActivitySource } from './live-state.js'
 
 export interface AdminDeps {
   readonly store: RouteStore
@@ -18,6 +20,10 @@ export interface AdminDeps {
   readonly skipped: () => readonly Skipped[]
   /** Each route's health (issue #12); null: every route is `unknown`. */
   readonly health: RouteHealth | null
+  /** Per-route traffic for the live feed (issue #12). */
+  readonly activity?: ActivitySource
+  /** Aborted when the router starts to close, so the live feed's open streams end at once (issue #12). */
+  readonly shutdown?: AbortSignal
 }
 
 function healthCounts (deps: AdminDeps): Record<HealthState, number> {
@@ -52,6 +58,8 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
       health: healthCounts(deps)
     }
   })
+
+  registerLiveFeed(app, '', { ...deps, health: deps.health ?? undefined })
 
   app.get('/routes', async () => ({
     routes: deps.store.current.routes.map((route) => {

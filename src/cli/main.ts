@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { DemoService } from '../demo/demo-service.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import { createLogger } from '../logging/create-logger.js'
+import { reloadWithLog } from '../logging/log-reload.js'
 import { startRouter, type RunningRouter } from '../start-router.js'
 import { takeInheritedFds } from '../listen/inherited-fds.js'
 import { helpText } from './help-text.js'
@@ -13,6 +14,8 @@ import { demoServicesDir, readVersion, versionLine } from './build-info.js'
 export interface MainIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean }
   readonly stderr: NodeJS.WritableStream
+  /** For `top`'s keys; process.stdin when the CLI runs for real. */
+  readonly stdin?: NodeJS.ReadableStream & { isTTY?: boolean, setRawMode?: (mode: boolean) => unknown }
 }
 
 /** Where `npm start` (the demo) keeps its sockets unless told otherwise. */
@@ -44,13 +47,13 @@ function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService 
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGHUP', () => {
       log.info('SIGHUP: rescanning the socket directory and reloading services.d')
-      void router.rescan()
+      void reloadWithLog(() => router.rescan(), log, 'SIGHUP')
     })
   })
 }
 
 async function run (options: CliOptions, env: NodeJS.ProcessEnv, io: MainIo): Promise<number> {
-  const log = await createLogger(options.logLevel, io.stdout)
+  const log = await createLogger(options.logLevel, io.stdout, options.logFormat, env)
   const isDemo = options.command === 'demo'
   const socketDir = isDemo && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir
   const servicesDir = isDemo && options.servicesDirDefaulted ? demoServicesDir() : options.servicesDir
@@ -96,6 +99,7 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
   try {
     if (options.command === 'check') return await (await import('./check-command.js')).runCheck(options.socketDir, options.servicesDir, io, { path: options.healthPath, intervalMs: options.healthIntervalMs, timeoutMs: ROUTER_DEFAULTS.healthTimeoutMs })
     if (options.command === 'routes') return await (await import('./routes-command.js')).runRoutes(options.listen[0] as ListenAddress, io, options.adminListen[0])
+    if (options.command === 'top') return await (await import('./top-command.js')).runTop(options.listen[0] as ListenAddress, io, env)
     return await run(options, env, io)
   } catch (err) {
     const message = err instanceof UsageError || typeof (err as { code?: unknown }).code === 'string'

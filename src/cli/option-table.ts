@@ -39,7 +39,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'body-idle-timeout', env: ['SOCKROUTER_BODY_IDLE_TIMEOUT'], value: 'DURATION', defaultText: '60s', description: 'How long a request body may stall between reads. Then 408 (or a close, if the response has begun) and the backend request is aborted. 0 turns it off. Responses have no idle limit.' },
   { flag: 'health-interval', env: ['SOCKROUTER_HEALTH_INTERVAL'], value: 'DURATION', defaultText: '10s', description: 'How often each route is probed with GET --health-path, straight to its socket or URL. 0 turns probing off; a refused or missing socket still marks a route unreachable. A route file\'s healthCheck overrides it.' },
   { flag: 'health-path', env: ['SOCKROUTER_HEALTH_PATH'], value: 'PATH', defaultText: '/health', description: 'The path probed. 2xx, 3xx, 404, 405 and 501 count as healthy; other statuses and no answer within 2 s as unhealthy.' },
-  { flag: 'log-level', env: ['SOCKROUTER_LOG_LEVEL'], value: 'LEVEL', defaultText: 'info', description: 'fatal, error, warn, info, debug, trace or silent. JSON lines; pretty on a terminal.' },
+  { flag: 'log-level', env: ['SOCKROUTER_LOG_LEVEL'], value: 'LEVEL', defaultText: 'info', description: 'fatal, error, warn, info, debug, trace or silent. JSON lines; pretty on a terminal (see --log-format).' },
+  { flag: 'log-format', env: ['SOCKROUTER_LOG_FORMAT'], value: 'FORMAT', defaultText: 'pretty on a terminal, else json', description: 'json (one JSON object a line) or pretty (one readable line per request, 5xx red, 4xx yellow; NO_COLOR turns colours off). Overrides the terminal guess.' },
   { flag: 'help', env: [], value: null, defaultText: '', description: 'Print usage and exit.' },
   { flag: 'version', env: [], value: null, defaultText: '', description: 'Print the version and exit.' }
 ]

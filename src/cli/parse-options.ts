@@ -4,10 +4,10 @@ import { parseDuration } from '../config/parse-duration.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import { parseProxyRange } from '../forward/trusted-proxies.js'
 import { parseListenAddress, type ListenAddress } from '../listen/listen-address.js'
-import type { LogLevel } from '../logging/create-logger.js'
+import type { LogFormat, LogLevel } from '../logging/create-logger.js'
 import { DEFAULT_SOCKET_DIR, OPTIONS } from './option-table.js'
 
-export type Command = 'run' | 'demo' | 'check' | 'routes' | 'help' | 'version'
+export type Command = 'run' | 'demo' | 'check' | 'routes' | 'top' | 'help' | 'version'
 
 export interface CliOptions {
   readonly command: Command
@@ -25,6 +25,8 @@ export interface CliOptions {
   readonly connectTimeoutMs: number
   readonly shutdownGraceMs: number
   readonly logLevel: LogLevel
+  /** `auto` unless --log-format or SOCKROUTER_LOG_FORMAT chose (issue #12). */
+  readonly logFormat: LogFormat
   readonly allowedHosts: readonly string[]
   readonly allowedOrigins: readonly string[]
   readonly trustedProxies: readonly string[]
@@ -47,7 +49,8 @@ export class UsageError extends Error {
 }
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-const COMMANDS = new Set(['run', 'demo', 'check', 'routes'])
+const LOG_FORMATS = new Set(['json', 'pretty', 'auto'])
+const COMMANDS = new Set(['run', 'demo', 'check', 'routes', 'top'])
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -138,7 +141,7 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   const values = parsed.values as Record<string, string | string[] | boolean | undefined>
   const positionals = parsed.positionals
   if (positionals.length > 1 || (positionals[0] !== undefined && !COMMANDS.has(positionals[0]))) {
-    throw new UsageError(`unknown command "${positionals.join(' ')}" (expected run, demo, check or routes)`)
+    throw new UsageError(`unknown command "${positionals.join(' ')}" (expected run, demo, check, routes or top)`)
   }
   const command: Command = values.help === true ? 'help' : values.version === true ? 'version' : (positionals[0] as Command | undefined) ?? 'run'
 
@@ -160,6 +163,8 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   }
   const logLevel = (values['log-level'] as string | undefined) ?? fromEnv(env, envNames('log-level')) ?? 'info'
   if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${[...LOG_LEVELS].join(', ')}`)
+  const logFormat = (values['log-format'] as string | undefined) ?? fromEnv(env, envNames('log-format')) ?? 'auto'
+  if (!LOG_FORMATS.has(logFormat)) throw new UsageError(`--log-format: "${logFormat}" is not json, pretty or auto`)
 
   const trustedProxies = listOption('trusted-proxy', values['trusted-proxy'] as string[] | undefined, env)
   const badProxy = trustedProxies.find((text) => parseProxyRange(text) === null)
@@ -183,6 +188,7 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
     connectTimeoutMs: durationOption('connect-timeout', values['connect-timeout'] as string | undefined, env, ROUTER_DEFAULTS.connectTimeoutMs),
     shutdownGraceMs: durationOption('shutdown-grace', values['shutdown-grace'] as string | undefined, env, ROUTER_DEFAULTS.shutdownGraceMs),
     logLevel: logLevel as LogLevel,
+    logFormat: logFormat as LogFormat,
     allowedHosts: listOption('allowed-host', values['allowed-host'] as string[] | undefined, env),
     allowedOrigins: listOption('allowed-origin', values['allowed-origin'] as string[] | undefined, env),
     trustedProxies,

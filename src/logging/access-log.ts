@@ -7,14 +7,18 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 /** nginx's 499, from the one status map: the client closed the connection before the response head was sent. */
 const CLIENT_CLOSED = new GatewayError('client_closed').status
 
-function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: FastifyReply, socket: Socket, startedAt: number, bytesAtStart: number): void {
+function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: FastifyReply, socket: Socket, remote: string | undefined, startedAt: number, bytesAtStart: number): void {
   const res = reply.raw
   const route = request.routeMatch?.route
   const finished = res.writableFinished
+  const headers = request.headers
   log.info({
     reqId: request.id,
     method: request.method,
     url: request.url,
+    remote,
+    ua: headers['user-agent'],
+    referer: headers.referer,
     ...routeLogFields(route),
     status: res.headersSent ? res.statusCode : CLIENT_CLOSED,
     ms: Math.round((performance.now() - startedAt) * 100) / 100,
@@ -31,7 +35,9 @@ function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: Fas
  * Written on the response's `close`, which, unlike Fastify's onResponse,
  * also fires when the client leaves mid-stream (an SSE tab closed). It uses
  * the app logger: the forwarder route's own logger is quietened (see
- * http-forwarder.ts).
+ * http-forwarder.ts). `remote` is the peer's IP (absent on a unix listener),
+ * `ua` and `referer` the request's headers, absent when it sent none (issue
+ * #12); pino leaves undefined fields out of the line.
  */
 export function registerAccessLog (app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
@@ -39,7 +45,9 @@ export function registerAccessLog (app: FastifyInstance): void {
     // Held here because Node detaches req.socket and res.socket before `close`.
     const socket = request.raw.socket
     const bytesAtStart = socket.bytesWritten
-    reply.raw.once('close', () => logRequest(app.log, request, reply, socket, startedAt, bytesAtStart))
+    // Read now: once the socket is closed, Node can no longer ask for its peer. The socket caches it after the first request.
+    const remote = socket.remoteAddress
+    reply.raw.once('close', () => logRequest(app.log, request, reply, socket, remote, startedAt, bytesAtStart))
     done()
   })
 }

@@ -1,21 +1,29 @@
 import pino, { type Level, type Logger } from 'pino'
+import { formatPrettyLine, wantsColor } from './pretty-line.js'
 
 export type LogLevel = Level | 'silent'
+/** `auto`: pretty on a TTY, JSON lines anywhere else (issue #12: `--log-format` overrides the guess). */
+export type LogFormat = 'json' | 'pretty' | 'auto'
 
 /**
- * JSON lines by default. Pretty only on a TTY, and as an in-process stream:
- * pino transports run in worker threads that load files by path, which breaks
- * once the router is bundled into one binary (issue #2). pino-pretty is
- * imported only then: a service under systemd never needs it, and loading
- * it was part of every start (issue #11, start-up).
+ * JSON lines by default. Pretty on a TTY or when asked, as an in-process
+ * stream: pino transports run in worker threads that load files by path,
+ * which breaks once the router is bundled into one binary (issue #2). The
+ * pretty formatter (pretty-line.ts) is one line per entry and plain code:
+ * nothing extra to load at start (issue #11).
  */
-export async function createLogger (level: LogLevel, destination: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Promise<Logger> {
+export async function createLogger (level: LogLevel, destination: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout, format: LogFormat = 'auto', env: NodeJS.ProcessEnv = process.env): Promise<Logger> {
   const options = { level, base: { name: 'sockrouter' } }
-  if (destination.isTTY === true) {
-    const { default: pretty } = await import('pino-pretty')
-    return pino(options, pretty({ destination, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,name' }))
+  const inner = destination === process.stdout ? stdoutDestination() : destination
+  const pretty = format === 'pretty' || (format === 'auto' && destination.isTTY === true)
+  if (!pretty) return pino(options, inner)
+  const prettyOptions = { color: wantsColor(env) }
+  const prettyDestination: pino.DestinationStream & { flush?: (cb?: (err?: Error) => void) => void } = {
+    write: (line: string) => { inner.write(formatPrettyLine(line, prettyOptions)) }
   }
-  return pino(options, destination === process.stdout ? stdoutDestination() : destination)
+  const flush = (inner as { flush?: (cb?: (err?: Error) => void) => void }).flush
+  if (typeof flush === 'function') prettyDestination.flush = (cb) => flush.call(inner, cb)
+  return pino(options, prettyDestination)
 }
 
 /**

@@ -20,7 +20,7 @@ t.test('JSON lines with stable fields when not on a terminal', async (t) => {
 t.test('pretty, not JSON, on a terminal', async (t) => {
   const out = sink(true)
   const log = await createLogger('info', out)
-  // pino-pretty is a transform stream: the line reaches the sink on a later write, so wait for that write.
+  // Waits for the sink's write rather than assuming the pretty stream writes synchronously.
   const written = onceWithin(out, 'written', 'the pretty line')
   log.info({ service: 'svc' }, 'hello pretty')
   await written
