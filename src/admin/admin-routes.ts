@@ -3,6 +3,7 @@ import type { RescanFailure } from '../discovery/snapshot-source.js'
 import type { UpstreamPools } from '../forward/upstream-pools.js'
 import type { RouteStore } from '../routing/route-store.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
+import { registerDashboardPage } from './dashboard-page.js'
 import { registerLiveFeed } from './live-feed.js'
 import type { ActivitySource, HealthSource } from './live-state.js'
 
@@ -42,6 +43,7 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
   })
 
   registerLiveFeed(app, ADMIN_PREFIX, deps)
+  registerDashboardPage(app, ADMIN_PREFIX)
 
   app.get(`${ADMIN_PREFIX}/routes`, async () => ({
     routes: deps.store.current.routes.map((route) => ({
