@@ -162,7 +162,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     errors.forEach(function (e) {
       var tr = el('tr')
       cell(tr, 'time', 'Time', clock(e.at)).title = e.at
-      cell(tr, 'route', 'Route', e.route || '(no route)')
+      cell(tr, 'eroute', 'Route', e.route || '(no route)', 'mono')
       cell(tr, 'status', 'Status', String(e.status), 'n hot')
       cell(tr, 'code', 'Code', e.code, 'mono')
       cell(tr, 'request', 'Request', e.method + ' ' + e.path, 'mono')
@@ -212,7 +212,7 @@ export const DASHBOARD_SCRIPT = String.raw`
       if (r.status === 'down') down++
     })
     var h = state.health
-    stat('n-routes', String(state.routes.length), down > 0 ? 'bad' : '')
+    stat('n-routes', String(state.routes.length), '')
     stat('n-healthy', String(h.healthy), h.healthy > 0 ? 'ok' : '')
     stat('n-unhealthy', String(h.unhealthy), h.unhealthy > 0 ? 'warn' : '')
     stat('n-unreachable', String(h.unreachable), h.unreachable > 0 ? 'bad' : '')

@@ -35,12 +35,13 @@ main{padding:1rem 1.25rem;max-width:1440px;margin:0 auto}
 .problems p{margin:0;padding:.6rem .9rem}
 .wrap{overflow-x:auto}
 table{width:100%;border-collapse:collapse}
-th,td{padding:.45rem .7rem;text-align:left;border-bottom:1px solid var(--line);vertical-align:top;white-space:nowrap}
+th,td{padding:.45rem .6rem;text-align:left;border-bottom:1px solid var(--line);vertical-align:top;white-space:nowrap}
 th{font-size:.72rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);font-weight:600;background:var(--bg)}
 tbody tr:last-child td{border-bottom:0}
 .n{text-align:right;font-variant-numeric:tabular-nums}
 td.hot{color:var(--bad);font-weight:600}
 td.c-route{font-weight:600}
+td.c-health{min-width:10.5rem}
 tr.row-unreachable td:first-child,tr.row-down td:first-child{box-shadow:inset 3px 0 0 var(--bad)}
 tr.row-unhealthy td:first-child{box-shadow:inset 3px 0 0 var(--warn)}
 tr.row-healthy td:first-child{box-shadow:inset 3px 0 0 var(--ok)}
@@ -56,7 +57,7 @@ tr.row-healthy td:first-child{box-shadow:inset 3px 0 0 var(--ok)}
 .live.on::before{background:var(--ok)}
 .live.wait::before{background:var(--warn)}
 .live.off::before{background:var(--bad)}
-input[type=search]{font:inherit;padding:.3rem .6rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--text);width:14rem;max-width:100%}
+input[type=search]{font:inherit;padding:.3rem .6rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--text);width:16rem;max-width:100%}
 .empty{padding:1rem .9rem;color:var(--muted);margin:0}
 footer{padding:.5rem 1.25rem 2rem;color:var(--muted);font-size:.8rem;text-align:center}
 @media (max-width:760px){
@@ -65,17 +66,21 @@ main{padding:.7rem}
 .summary{grid-template-columns:repeat(3,1fr);gap:.5rem}
 .stat{padding:.45rem .6rem}
 .stat .num{font-size:1.2rem}
+.stat .lbl{font-size:.66rem}
 input[type=search]{width:100%}
 table.cards thead{display:none}
 table.cards,table.cards tbody{display:block}
-table.cards tr{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:.4rem .8rem;padding:.7rem .9rem;border-bottom:1px solid var(--line)}
+table.cards tr{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:.4rem .7rem;padding:.7rem .9rem;border-bottom:1px solid var(--line)}
 table.cards tbody tr:last-child{border-bottom:0}
 table.cards td{display:block;padding:0;border:0;white-space:normal;text-align:left;overflow-wrap:anywhere;box-shadow:none!important}
 table.cards td::before{content:attr(data-label);display:block;font-size:.66rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);font-weight:400}
 table.cards td.c-route{grid-column:1/-1;font-size:1rem}
 table.cards td.c-route::before{display:none}
-table.cards td.c-target,table.cards td.c-health,table.cards td.c-request{grid-column:1/-1}
-table.cards td.c-source{grid-column:span 2}
+table.cards td.c-target{grid-column:span 3}
+table.cards td.c-source,table.cards td.c-health{grid-column:span 2}
+table.cards td.c-request{grid-column:1/-1}
+table.cards td.c-time,table.cards td.c-eroute{grid-column:span 2}
+table.cards td.c-code{grid-column:span 3}
 tr.row-unreachable,tr.row-down{box-shadow:inset 3px 0 0 var(--bad)}
 tr.row-unhealthy{box-shadow:inset 3px 0 0 var(--warn)}
 tr.row-healthy{box-shadow:inset 3px 0 0 var(--ok)}
