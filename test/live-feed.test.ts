@@ -59,6 +59,10 @@ t.test('the event stream sends the current state at once, the same as GET /_sock
   t.same(state.routes, first.routes)
   t.equal(typeof state.router.version, 'string')
   t.ok(Date.parse(state.at) >= Date.parse(first.at))
+
+  const head = await httpGet(`${url}/_sockrouter/events`, { method: 'HEAD' })
+  t.equal(head.status, 200, 'a HEAD gets the head and an end, not an endless stream')
+  t.match(head.headers['content-type'], /^text\/event-stream/)
 })
 
 t.test('the event stream keeps sending the state without any change', async (t) => {
