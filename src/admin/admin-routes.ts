@@ -5,6 +5,7 @@ import type { HealthState, RouteHealth } from '../health/route-health.js'
 import type { Skipped } from '../routing/build-route-table.js'
 import type { RouteStore } from '../routing/route-store.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
+import { registerDashboardPage } from './dashboard-page.js'
 import { registerLiveFeed } from './live-feed.js'
 import type { ActivitySource } from './live-state.js'
 
@@ -60,6 +61,7 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
   })
 
   registerLiveFeed(app, '', { ...deps, health: deps.health ?? undefined })
+  registerDashboardPage(app)
 
   app.get('/routes', async () => ({
     routes: deps.store.current.routes.map((route) => {

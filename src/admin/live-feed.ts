@@ -127,8 +127,10 @@ export function registerLiveFeed (app: FastifyInstance, prefix: string, deps: Li
     return feed.state()
   })
 
-  app.get(`${prefix}/events`, (_request, reply) => {
+  app.get(`${prefix}/events`, (request, reply) => {
     if (feed.closed) throw new GatewayError('service_unavailable', { message: 'The router is shutting down.' })
+    // Fastify runs GET handlers for HEAD too: a HEAD gets the head, not a stream that never ends.
+    if (request.method === 'HEAD') return reply.header('cache-control', 'no-store').type('text/event-stream; charset=utf-8').send()
     // The response outlives the handler: Fastify must not send, time or serialise it.
     reply.hijack()
     feed.add(reply.raw)

@@ -81,6 +81,8 @@ export interface LiveStateDeps {
   readonly version: string
   readonly configErrors: () => readonly string[]
   readonly rescanFailure: () => RescanFailure | null
+  /** Routes the table build left out (a duplicate prefix): shown with the file errors, as `sockrouter check` does. */
+  readonly skipped?: () => readonly { readonly what: string, readonly reason: string }[]
   /** Route health (issue #12 item 1); without it every route is 'unknown'. */
   readonly health?: HealthSource
   /** Per-route traffic (issue #12 item 2); without it zeros, no latencies and no errors. */
@@ -135,7 +137,7 @@ function countHealth (routes: readonly LiveRoute[]): Record<HealthState, number>
  * a missed event costs nothing (Traefik's snapshots, not deltas).
  */
 export function buildLiveState (deps: LiveStateDeps, now = Date.now()): LiveState {
-  const configErrors = deps.configErrors()
+  const configErrors = [...deps.configErrors(), ...(deps.skipped?.() ?? []).map((s) => `${s.what}: ${s.reason}`)]
   const rescanFailure = deps.rescanFailure()
   const routes = deps.store.current.routes.map((route) => liveRoute(route, deps))
   return {
