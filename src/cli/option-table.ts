@@ -15,7 +15,10 @@ export interface OptionSpec {
   readonly description: string
 }
 
-export const DEFAULT_SOCKET_DIR = join(homedir(), 'hero', 'var', 'sockets')
+/** Read when options are parsed, not at load: the single binary's snapshot would keep the build's HOME (issue #11). */
+export function defaultSocketDir (): string {
+  return join(homedir(), 'hero', 'var', 'sockets')
+}
 
 export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'socket-dir', env: ['SOCKROUTER_SOCKET_DIR', 'HERO_SOCKET_DIR'], value: 'DIR', defaultText: '~/hero/var/sockets', description: 'Directory watched for <service>/<name>.sock and <service>.sock. Created if missing.' },

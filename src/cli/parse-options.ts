@@ -5,7 +5,7 @@ import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import { parseProxyRange } from '../forward/trusted-proxies.js'
 import { parseListenAddress, type ListenAddress } from '../listen/listen-address.js'
 import type { LogFormat, LogLevel } from '../logging/create-logger.js'
-import { DEFAULT_SOCKET_DIR, OPTIONS } from './option-table.js'
+import { defaultSocketDir, OPTIONS } from './option-table.js'
 
 export type Command = 'run' | 'demo' | 'check' | 'routes' | 'top' | 'help' | 'version'
 
@@ -173,7 +173,7 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   const healthPath = (values['health-path'] as string | undefined) ?? fromEnv(env, envNames('health-path')) ?? ROUTER_DEFAULTS.healthPath
   if (!/^\/[\x21-\x7e]*$/.test(healthPath)) throw new UsageError(`--health-path: "${healthPath}" is not a path starting with "/"`)
 
-  const socketDir = resolve(cliDir ?? envDir ?? DEFAULT_SOCKET_DIR)
+  const socketDir = resolve(cliDir ?? envDir ?? defaultSocketDir())
   const servicesDirText = (values['services-dir'] as string | undefined) ?? fromEnv(env, envNames('services-dir'))
   return {
     command,

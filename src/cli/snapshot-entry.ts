@@ -13,6 +13,7 @@ import * as undici from 'undici'
 import fastifyCompilers from 'sockrouter-snapshot:fastify-compilers'
 // node:crypto is safe in a snapshot, unlike node:http (see build/lazy-builtin.cjs); the route table hashes with it.
 import 'node:crypto'
+import { main } from './main.js'
 
 // Named and touched, so that esbuild keeps them (chokidar says it has no side
 // effects) and undici's shim loads its connector. Not undici's Pool: its
@@ -20,12 +21,13 @@ import 'node:crypto'
 // --max-http-header-size, at load time.
 const warmed = [fastify, replyFrom, pino, chokidar, undici.buildConnector, fastifyCompilers]
 
-// The router's own modules are imported only when the binary runs: their
-// top-level code reads the process (option-table.ts: the home directory for
-// the default --socket-dir), which must be the run's, not the build's.
+// The router's own modules are loaded at build time too: none reads the
+// process at load (the default --socket-dir is worked out when options are
+// parsed, the default trusted-proxy list holds no BlockList), so argv, env,
+// cwd and HOME are the run's.
 startupSnapshot.setDeserializeMainFunction(() => {
   if (warmed.length === 0) return
-  import('./binary-entry.js').catch((err: unknown) => {
+  main(process.argv.slice(2), process.env).then((code) => process.exit(code), (err: unknown) => {
     process.stderr.write(`sockrouter: failed to start: ${err instanceof Error ? err.message : String(err)}\n`)
     process.exit(1)
   })

@@ -28,18 +28,19 @@ export function parseProxyRange (text: string): ProxyRange | null {
  * replaced, as Traefik does with `forwardedHeaders.insecure: false`.
  */
 export class TrustedProxies {
-  readonly #list = new BlockList()
-  readonly #empty: boolean
+  // Null when there are no ranges: the default instance is made at load time, and a BlockList (a native handle)
+  // cannot be in the single binary's start-up snapshot (issue #11).
+  readonly #list: BlockList | null
 
   constructor (ranges: readonly ProxyRange[]) {
-    for (const range of ranges) this.#list.addSubnet(range.address, range.prefix, range.family)
-    this.#empty = ranges.length === 0
+    this.#list = ranges.length === 0 ? null : new BlockList()
+    for (const range of ranges) this.#list?.addSubnet(range.address, range.prefix, range.family)
   }
 
   /** `remoteAddress` of the client socket; undefined for a unix listener. */
   trusts (remoteAddress: string | undefined): boolean {
     if (remoteAddress === undefined) return true
-    if (this.#empty) return false
+    if (this.#list === null) return false
     const family = isIP(remoteAddress)
     // BlockList matches an IPv4-mapped IPv6 address (a dual-stack `::` listener) against IPv4 rules too.
     return family !== 0 && this.#list.check(remoteAddress, family === 4 ? 'ipv4' : 'ipv6')

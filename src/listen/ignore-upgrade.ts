@@ -10,7 +10,8 @@ import { hasToken } from '../forward/hop-headers.js'
  * which http2's allowHTTP1 and spdy rely on) but not typed.
  */
 type ConnectionListener = (this: Server, socket: Duplex) => void
-const connectionListener = (http as unknown as { _connectionListener?: ConnectionListener })._connectionListener
+/** Read on use, not at load: node:http cannot be touched while the binary's start-up snapshot is built (issue #11). */
+const connectionListener = (): ConnectionListener | undefined => (http as unknown as { _connectionListener?: ConnectionListener })._connectionListener
 
 /** True for the one kind of upgrade the router tunnels (RFC 6455 §4.1). */
 export function isWebSocketUpgrade (req: IncomingMessage): boolean {
@@ -70,7 +71,8 @@ function afterPendingResponses (socket: Duplex, then: () => void): void {
  * hook, so the caller can refuse instead.
  */
 export function ignoreUpgrade (server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-  if (connectionListener === undefined) return false
+  const listener = connectionListener()
+  if (listener === undefined) return false
   const replay = Buffer.concat([headWithoutUpgrade(req), head])
   // Node removed its own listener before the `upgrade` event; its new one replaces this.
   const onError = (): void => { socket.destroy() }
@@ -85,7 +87,7 @@ export function ignoreUpgrade (server: Server, req: IncomingMessage, socket: Dup
       socket.destroy()
       return
     }
-    connectionListener.call(server, socket as Socket)
+    listener.call(server, socket as Socket)
   })
   return true
 }
