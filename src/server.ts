@@ -16,6 +16,8 @@ import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-er
 import { applyClientBounds, DEFAULT_CLIENT_BOUNDS, type ClientBounds } from './listen/client-bounds.js'
 import { answerClientError, createInOrderServer, upgradeInTurn } from './listen/serve-in-order.js'
 import { registerAccessLog } from './logging/access-log.js'
+import { registerRequestMetrics } from './metrics/request-metrics.js'
+import type { RouterMetrics } from './metrics/router-metrics.js'
 import { ignoreUpgrade, isWebSocketUpgrade } from './listen/ignore-upgrade.js'
 import { createChildLoggerFactory } from './logging/child-logger-factory.js'
 import { lingerThenDestroy } from './upgrade/close-client.js'
@@ -41,6 +43,8 @@ export interface ServerDeps {
   readonly clientBounds?: ClientBounds
   /** Whose X-Forwarded-* to keep (issue #10); by default only unix-listener clients'. */
   readonly trustedProxies?: TrustedProxies
+  /** Per-route counters and the Prometheus registry (issue #12); left out, nothing is counted and there is no /metrics. */
+  readonly metrics?: RouterMetrics
 }
 
 export interface BuiltServer {
@@ -132,6 +136,8 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('no_route'), deps.store.current))
 
   registerAccessLog(app)
+  // Before the checks below, so the requests they refuse are counted too.
+  if (deps.metrics !== undefined) registerRequestMetrics(app, deps.metrics)
   // One callback-style hook: each async hook costs a promise per request (issue #5).
   const checkHost = deps.checkHost ?? (() => null)
   app.addHook('onRequest', (request, _reply, done) => {
@@ -140,7 +146,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     if (failure === null) done()
     else done(failure)
   })
-  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), rescanFailure: deps.rescanFailure ?? (() => null) })
+  registerAdminRoutes(app, { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), rescanFailure: deps.rescanFailure ?? (() => null), metrics: deps.metrics })
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools, trustedProxies: deps.trustedProxies })
   await app.ready()
 

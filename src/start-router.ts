@@ -12,6 +12,7 @@ import { closeListener, listenOn, type Listener } from './listen/start-listeners
 import { listenOnFd, type InheritedFd } from './listen/inherited-fds.js'
 import { buildRouteTable } from './routing/build-route-table.js'
 import { routeLogFields } from './logging/route-log-fields.js'
+import { RouterMetrics } from './metrics/router-metrics.js'
 import type { RouterSnapshot } from './routing/route-types.js'
 import { describeChange } from './routing/diff-route-tables.js'
 import { RouteStore } from './routing/route-store.js'
@@ -59,6 +60,12 @@ export interface RunningRouter {
   readonly pools: UpstreamPools
   /** Live WebSocket tunnels and their counters. */
   readonly tunnels: { readonly registry: TunnelRegistry, readonly stats: TunnelStats }
+  /**
+   * Issue #12: per-route activity for the dashboard, and the Prometheus
+   * registry behind GET /_sockrouter/metrics, created (prom-client loaded)
+   * on first use.
+   */
+  readonly metrics: RouterMetrics
   /** Open and refused client connections, over all listeners. */
   readonly connections: ConnectionLimiter
   /** Current services.d errors, one line each, for the health endpoint. */
@@ -193,6 +200,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     trustedProxies
   })
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
+  const metrics = new RouterMetrics({ store, tunnels: stats, configErrors })
   const fdLimit = readOpenFileLimit()
   const connections = new ConnectionLimiter({
     maxConnections: options.maxConnections ?? maxConnectionsFor(fdLimit),
@@ -208,7 +216,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   let built: BuiltServer | null = null
   try {
     await discovery.start()
-    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure, clientBounds, trustedProxies })
+    built = await buildServer({ store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, metrics })
     for (const [i, address] of listen.entries()) {
       const server = i === 0 ? built.app.server : built.createListenerServer()
       const fd = inherited[i]
@@ -251,6 +259,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     discovery,
     pools,
     tunnels: { registry, stats },
+    metrics,
     connections,
     configErrors,
     rescan: () => discovery.rescan(),

@@ -3,6 +3,7 @@ import type { RescanFailure } from '../discovery/snapshot-source.js'
 import type { UpstreamPools } from '../forward/upstream-pools.js'
 import type { RouteStore } from '../routing/route-store.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
+import { registerMetricsEndpoint, type MetricsEndpointDeps } from './metrics-endpoint.js'
 
 export interface AdminDeps {
   readonly store: RouteStore
@@ -12,12 +13,15 @@ export interface AdminDeps {
   readonly configErrors: () => readonly string[]
   /** Why the latest rescan failed, or null (issue #10). */
   readonly rescanFailure: () => RescanFailure | null
+  /** Prometheus metrics (issue #12); GET /_sockrouter/metrics exists only with them. */
+  readonly metrics?: MetricsEndpointDeps
 }
 
 export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
 
 /** The router's own endpoints. Static routes beat the forwarder's wildcard in find-my-way. */
 export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): void {
+  if (deps.metrics !== undefined) registerMetricsEndpoint(app, deps.metrics)
   app.get(`${ADMIN_PREFIX}/health`, async () => {
     const configErrors = deps.configErrors()
     const rescanFailure = deps.rescanFailure()
