@@ -9,6 +9,7 @@ import { scrapeMetrics } from './helpers/metrics-scrape.js'
 import { hasRoute, startTestRouter, waitForTable } from './helpers/router.js'
 import { makeStaleSocket } from './helpers/stale-socket.js'
 import { makeTempDir } from './helpers/temp-dir.js'
+import { RouterMetrics } from '../src/metrics/router-metrics.js'
 import { DEADLINE_MS, withTimeout } from './helpers/wait-for.js'
 import { nextMessage, openClient, startWsBackend } from './helpers/ws-backend.js'
 
@@ -168,4 +169,27 @@ t.test('tunnels are counted: open goes 1 then 0, every result per route, payload
   t.equal(samples.get('sockrouter_tunnels_total{route="/svc/dead/",result="failed"}'), 1)
   t.equal(samples.get('sockrouter_upstream_errors_total{route="/svc/dead/",error="bad_gateway"}'), 1)
   t.match(router.metrics.activity.recentErrors()[0], { route: '/svc/dead/', path: '/svc/dead/', status: 502, code: 'bad_gateway' })
+})
+
+t.test('route health and config errors come from their sources at scrape time', async (t) => {
+  const dir = makeTempDir(t)
+  await startBackend(t, join(dir, 'svc', 'ui.sock'))
+  const { router } = await startTestRouter(t, { socketDir: dir })
+  let state = 'unreachable'
+  const metrics = new RouterMetrics({
+    store: router.store,
+    tunnels: router.tunnels.stats,
+    configErrors: () => ['bad.yaml:1: target: required'],
+    health: { get: (prefix) => ({ state: prefix === '/svc/ui/' ? state : 'unknown' }) }
+  })
+  const registry = await metrics.registry()
+  t.equal(await metrics.registry(), registry, 'one registry, created once')
+  let text = await registry.metrics()
+  t.match(text, /^sockrouter_route_health\{route="\/svc\/ui\/",state="unreachable"\} 1$/m)
+  t.match(text, /^sockrouter_route_health\{route="\/svc\/ui\/",state="healthy"\} 0$/m)
+  t.match(text, /^sockrouter_config_errors 1$/m)
+  state = 'healthy'
+  text = await registry.metrics()
+  t.match(text, /^sockrouter_route_health\{route="\/svc\/ui\/",state="healthy"\} 1$/m)
+  t.match(text, /^sockrouter_route_health\{route="\/svc\/ui\/",state="unreachable"\} 0$/m)
 })
