@@ -37,7 +37,7 @@ function finish (recorder: RequestRecorder, request: FastifyRequest, reply: Fast
   const label = prefix ?? (request.routeOptions.url?.startsWith(ROUTER_PATH) === true ? ROUTER_LABEL : NO_ROUTE_LABEL)
   const status = res.headersSent ? res.statusCode : CLIENT_CLOSED
   const failure = request.gatewayFailure ?? (status === CLIENT_CLOSED ? 'client_closed' : null)
-  recorder.recordRequest(label, prefix, request.method, request.url, status, performance.now() - startedAt,
+  recorder.recordRequest(label, prefix, request.method, request.url, status, startedAt, performance.now(),
     bodyBytes(request.raw, socket, readAtStart), socket.bytesWritten - writtenAtStart, failure)
 }
 

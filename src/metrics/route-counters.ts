@@ -50,19 +50,19 @@ export class RouteRequestCounts {
  */
 export class RequestCounters {
   readonly #routes = new Map<string, RouteRequestCounts>()
-  readonly #clock: () => number
-
-  constructor (clock: () => number) {
-    this.#clock = clock
-  }
 
   get routes (): ReadonlyMap<string, RouteRequestCounts> {
     return this.#routes
   }
 
-  /** One finished request; `latencyMs` to the response's end, `failure` the GatewayError code it was answered with, if any. */
-  record (label: string, status: number, latencyMs: number, bytesIn: number, bytesOut: number, failure: string | null): void {
-    const now = this.#clock()
+  /**
+   * One finished request: `latencyMs` to the response's end, `failure` the
+   * GatewayError code it was answered with, if any, `nowMs` the monotonic
+   * time it ended (the caller's reading, reused: a clock read costs 0.2 µs on
+   * the 2-core VM).
+   */
+  record (label: string, status: number, latencyMs: number, bytesIn: number, bytesOut: number, failure: string | null, nowMs: number): void {
+    const now = nowMs
     let counts = this.#routes.get(label)
     if (counts === undefined) {
       counts = new RouteRequestCounts(now)

@@ -13,13 +13,14 @@ export interface RouterMetricsDeps {
   readonly configErrors: () => readonly string[]
   /** Route health (src/health/route-health.ts); without it `sockrouter_route_health` says `unknown`. */
   readonly health?: HealthLookup
-  /** Monotonic ms for the activity windows; a test seam. */
+  /** Monotonic ms the activity windows are read at: performance.now(), as the request hook's times are. A test seam. */
   readonly clock?: () => number
 }
 
 /** What the request hook (request-metrics.ts) reports, once per request. */
 export interface RequestRecorder {
-  recordRequest (label: string, prefix: string | null, method: string, url: string, status: number, latencyMs: number, bytesIn: number, bytesOut: number, failure: string | null): void
+  /** `startedMs` and `endedMs` on performance.now()'s clock. */
+  recordRequest (label: string, prefix: string | null, method: string, url: string, status: number, startedMs: number, endedMs: number, bytesIn: number, bytesOut: number, failure: string | null): void
 }
 
 /**
@@ -39,7 +40,7 @@ export class RouterMetrics implements RequestRecorder {
   constructor (deps: RouterMetricsDeps) {
     this.#deps = deps
     const clock = deps.clock ?? (() => performance.now())
-    this.counters = new RequestCounters(clock)
+    this.counters = new RequestCounters()
     this.activity = new RouteActivity({ counters: this.counters, tunnels: deps.tunnels, errors: this.#errors, clock })
     deps.store.on('swap', ({ current }) => {
       const live = new Set(current.routes.map((r) => r.prefix))
@@ -61,8 +62,8 @@ export class RouterMetrics implements RequestRecorder {
     return this.#registry
   }
 
-  recordRequest (label: string, prefix: string | null, method: string, url: string, status: number, latencyMs: number, bytesIn: number, bytesOut: number, failure: string | null): void {
-    this.counters.record(label, status, latencyMs, bytesIn, bytesOut, failure)
+  recordRequest (label: string, prefix: string | null, method: string, url: string, status: number, startedMs: number, endedMs: number, bytesIn: number, bytesOut: number, failure: string | null): void {
+    this.counters.record(label, status, endedMs - startedMs, bytesIn, bytesOut, failure, endedMs)
     if (status >= 500) {
       this.#errors.add({ at: new Date().toISOString(), route: prefix, method, path: errorPath(url), status, code: failure ?? 'backend_5xx' })
     }
