@@ -205,6 +205,8 @@ async function tunnel (req: IncomingMessage, client: Duplex, head: Buffer, accep
       return
     }
     if (client.destroyed || backend.destroyed) {
+      // Every upgrade ends in exactly one result (issue #12): a side gone at the last moment failed it.
+      deps.stats.refuse({ prefix: route.prefix, result: 'failed', failure: null, url: req.url ?? '' }, false)
       client.destroy()
       backend.destroy()
       return
