@@ -19,6 +19,8 @@ import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-er
 import { applyClientBounds, DEFAULT_CLIENT_BOUNDS, type ClientBounds } from './listen/client-bounds.js'
 import { answerClientError, createInOrderServer, upgradeInTurn } from './listen/serve-in-order.js'
 import { registerAccessLog } from './logging/access-log.js'
+import { registerRequestMetrics } from './metrics/request-metrics.js'
+import type { RouterMetrics } from './metrics/router-metrics.js'
 import { ignoreUpgrade, isWebSocketUpgrade } from './listen/ignore-upgrade.js'
 import { createChildLoggerFactory } from './logging/child-logger-factory.js'
 import { lingerThenDestroy } from './upgrade/close-client.js'
@@ -56,11 +58,13 @@ export interface ServerDeps {
   readonly publicAdmin?: boolean
   /** Aborted when the router starts to close: long-lived responses (the live feed, issue #12) end then. */
   readonly shutdown?: AbortSignal
+  /** Per-route counters and the Prometheus registry (issue #12); left out, nothing is counted and there is no /metrics. */
+  readonly metrics?: RouterMetrics
 }
 
 /** The read-only admin endpoints' view of the router, shared by the public app and the admin listeners. */
 export function adminDepsOf (deps: ServerDeps): AdminDeps {
-  return { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null), shutdown: deps.shutdown }
+  return { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null), shutdown: deps.shutdown, metrics: deps.metrics, activity: deps.metrics?.activity }
 }
 
 export interface BuiltServer {
@@ -152,6 +156,8 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('no_route'), deps.store.current))
 
   registerAccessLog(app)
+  // Before the checks below, so the requests they refuse are counted too.
+  if (deps.metrics !== undefined) registerRequestMetrics(app, deps.metrics)
   // One callback-style hook: each async hook costs a promise per request (issue #5).
   const checkHost = deps.checkHost ?? (() => null)
   app.addHook('onRequest', (request, _reply, done) => {

@@ -18,6 +18,7 @@ import { closeListener, listenOn, type Listener } from './listen/start-listeners
 import { listenOnFd, type InheritedFd } from './listen/inherited-fds.js'
 import { buildRouteTable, type Skipped } from './routing/build-route-table.js'
 import { routeLogFields } from './logging/route-log-fields.js'
+import { RouterMetrics } from './metrics/router-metrics.js'
 import type { RouterSnapshot } from './routing/route-types.js'
 import { describeChange, type RouteChange } from './routing/diff-route-tables.js'
 import { RouteStore } from './routing/route-store.js'
@@ -83,6 +84,12 @@ export interface RunningRouter {
   readonly pools: UpstreamPools
   /** Live WebSocket tunnels and their counters. */
   readonly tunnels: { readonly registry: TunnelRegistry, readonly stats: TunnelStats }
+  /**
+   * Issue #12: per-route activity for the dashboard, and the Prometheus
+   * registry behind GET /_sockrouter/metrics, created (prom-client loaded)
+   * on first use.
+   */
+  readonly metrics: RouterMetrics
   /** Open and refused client connections, over all listeners. */
   readonly connections: ConnectionLimiter
   /** Each route's health, passive and active (issue #12): runtime state beside the pools, never in the table. */
@@ -272,6 +279,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     health
   })
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
+  const metrics = new RouterMetrics({ store, tunnels: stats, configErrors, health })
   const fdLimit = readOpenFileLimit()
   const connections = new ConnectionLimiter({
     maxConnections: options.maxConnections ?? maxConnectionsFor(fdLimit),
@@ -300,7 +308,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   let adminBuilt: BuiltAdminServer | null = null
   try {
     await discovery.start()
-    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false, shutdown: shutdown.signal }
+    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false, shutdown: shutdown.signal, metrics }
     built = await buildServer(serverDeps)
     if (adminListen.length > 0) {
       adminBuilt = await buildAdminServer({ admin: adminDepsOf(serverDeps), api: adminApi, logger: log, checkHost: (req) => guard.checkHost(req), timeouts: clientBounds })
@@ -356,6 +364,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     discovery,
     pools,
     tunnels: { registry, stats },
+    metrics,
     connections,
     health,
     configErrors,

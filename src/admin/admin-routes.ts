@@ -8,6 +8,7 @@ import { RESERVED_SERVICE } from '../routing/route-types.js'
 import { registerDashboardPage } from './dashboard-page.js'
 import { registerLiveFeed } from './live-feed.js'
 import type { ActivitySource } from './live-state.js'
+import { registerMetricsEndpoint, type MetricsEndpointDeps } from './metrics-endpoint.js'
 
 export interface AdminDeps {
   readonly store: RouteStore
@@ -25,6 +26,8 @@ export interface AdminDeps {
   readonly activity?: ActivitySource
   /** Aborted when the router starts to close, so the live feed's open streams end at once (issue #12). */
   readonly shutdown?: AbortSignal
+  /** Prometheus metrics (issue #12); GET /_sockrouter/metrics exists only with them. */
+  readonly metrics?: MetricsEndpointDeps
 }
 
 function healthCounts (deps: AdminDeps): Record<HealthState, number> {
@@ -39,6 +42,7 @@ export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
  * ADMIN_PREFIX. Static routes beat the forwarder's wildcard in find-my-way.
  */
 export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): void {
+  if (deps.metrics !== undefined) registerMetricsEndpoint(app, deps.metrics)
   app.get('/health', async () => {
     const configErrors = deps.configErrors()
     const rescanFailure = deps.rescanFailure()

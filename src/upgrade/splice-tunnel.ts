@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { TunnelMeter, TunnelStats } from './tunnel-stats.js'
+import type { TunnelMeter, TunnelTracker } from './tunnel-stats.js'
 
 export interface SpliceInput {
   readonly client: Duplex
@@ -11,7 +11,8 @@ export interface SpliceInput {
   readonly backendRest: Buffer
   /** Client bytes held back until the 101 was accepted (Node's `head`). */
   readonly clientRest: Buffer
-  readonly stats: TunnelStats
+  /** Where this tunnel's meter is counted (tunnel-stats.ts: in total and per route). */
+  readonly stats: TunnelTracker
   /** 0 = no idle timeout. */
   readonly idleTimeoutMs: number
   /** Told of the tunnel's byte meter once spliced: the admin API's per-tunnel bytes (issue #12). */

@@ -23,7 +23,7 @@ import { readResponseHead } from './read-response-head.js'
 import { relayResponse } from './relay-response.js'
 import { spliceTunnel, type SpliceInput } from './splice-tunnel.js'
 import type { TunnelEntry, TunnelRegistry } from './tunnel-registry.js'
-import type { TunnelStats } from './tunnel-stats.js'
+import type { OpenTunnel, TunnelStats } from './tunnel-stats.js'
 import { watchPendingClient } from './watch-pending-client.js'
 
 export interface UpgradeDeps {
@@ -47,6 +47,15 @@ interface Accepted {
   readonly handshake: Handshake
   readonly match: RouteMatch
   readonly entry: TunnelEntry
+}
+
+/** The route an upgrade that was refused asked for, for its counters; null when none matches or the target is malformed. */
+function routeOf (req: IncomingMessage, store: RouteStore): Route | null {
+  try {
+    return matchRoute(store.current, parseRequestTarget(req.url ?? '/'))?.route ?? null
+  } catch {
+    return null
+  }
 }
 
 /** Steps 1–2 and the guards; throws the GatewayError the client gets. */
@@ -136,7 +145,9 @@ export function createUpgradeHandler (deps: UpgradeDeps): UpgradeListener {
     } catch (err) {
       const failure = err instanceof GatewayError ? err : new GatewayError('internal_error')
       if (failure.code === 'internal_error') log.error({ err }, 'unexpected error in upgrade')
-      deps.stats.refused++
+      const route = routeOf(req, deps.store)
+      // A route that is down fails because of its service, as on the HTTP path (issue #12).
+      deps.stats.refuse({ prefix: route?.prefix ?? null, result: 'refused', failure, url: req.url ?? '' }, failure.code === 'service_unavailable' && route?.status === 'down')
       log.info({ url: req.url, status: failure.status, error: failure.code }, 'websocket refused')
       refuseUpgrade(client, failure)
       return
@@ -151,13 +162,10 @@ export function createUpgradeHandler (deps: UpgradeDeps): UpgradeListener {
  * awaits, and a tunnel may stay open for days, so only what the closing line
  * needs is held here (issue #5: RSS per idle tunnel).
  */
-function openTunnel (input: SpliceInput, entry: TunnelEntry, log: Logger, url: string | undefined, startedAt: number): void {
-  const { stats } = input
-  stats.opened++
-  stats.active++
+function openTunnel (input: SpliceInput, opened: OpenTunnel, entry: TunnelEntry, log: Logger, url: string | undefined, startedAt: number): void {
   log.info({ url }, 'websocket tunnel open')
   void spliceTunnel(input).then((result) => {
-    stats.active--
+    opened.end()
     log.info({
       url,
       ms: Math.round(performance.now() - startedAt),
@@ -194,7 +202,7 @@ async function tunnel (req: IncomingMessage, client: Duplex, head: Buffer, accep
     const verdict = judgeUpgradeResponse(responseHead, handshake.key)
     if (verdict === 'invalid') throw new GatewayError('bad_gateway', { service: route.service, message: 'The service sent an invalid WebSocket handshake response.' })
     if (verdict === 'relay') {
-      deps.stats.refused++
+      deps.stats.refuse({ prefix: route.prefix, result: 'backend_refused', failure: null, url: req.url ?? '' }, false)
       log.info({ url: req.url, status: responseHead.status }, 'websocket refused by service')
       // A client that leaves mid-relay still takes the backend connection with it.
       client.once('close', () => backend.destroy())
@@ -202,26 +210,29 @@ async function tunnel (req: IncomingMessage, client: Duplex, head: Buffer, accep
       return
     }
     if (client.destroyed || backend.destroyed) {
+      // Every upgrade ends in exactly one result (issue #12): a side gone at the last moment failed it.
+      deps.stats.refuse({ prefix: route.prefix, result: 'failed', failure: null, url: req.url ?? '' }, false)
       client.destroy()
       backend.destroy()
       return
     }
+    const opened = deps.stats.open(route.prefix)
     openTunnel({
       client,
       backend,
       responseHead: responseHead.raw,
       backendRest: rest,
       clientRest,
-      stats: deps.stats,
+      stats: opened,
       idleTimeoutMs: timeouts.tunnelIdleMs ?? deps.idleTimeoutMs,
       onMeter: (meter) => entry.attachMeter(meter)
-    }, entry, log, req.url, startedAt)
+    }, opened, entry, log, req.url, startedAt)
   } catch (err) {
     pending.stop()
     const failure = pending.gone ? new GatewayError('client_closed', { service: route.service }) : classifyUpstreamError(err, route.service)
     // The one place the upgrade path learns that a socket refused or is gone (issue #12).
     deps.health?.observeFailure(route.prefix, innermostCode(err))
-    deps.stats.refused++
+    deps.stats.refuse({ prefix: route.prefix, result: 'failed', failure, url: req.url ?? '' }, failure.code !== 'client_closed')
     log[failure.code === 'client_closed' ? 'debug' : 'warn']({ url: req.url, status: failure.status, error: failure.code, cause: innermostCode(err) }, 'websocket handshake failed')
     backend.destroy()
     if (!client.destroyed) refuseUpgrade(client, failure)

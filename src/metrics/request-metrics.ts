@@ -1,0 +1,70 @@
+import type { Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import type { IncomingMessage } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { GatewayError } from '../forward/gateway-errors.js'
+import type {} from '../forward/http-forwarder.js'
+import { RESERVED_SERVICE } from '../routing/route-types.js'
+import { NO_ROUTE_LABEL, ROUTER_LABEL } from './route-counters.js'
+import type { RequestRecorder } from './router-metrics.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The GatewayError code the request was answered with, for the metrics (issue #12); null when none. */
+    gatewayFailure: string | null
+  }
+}
+
+/** nginx's 499, from the one status map: the client left before the response head was sent. */
+const CLIENT_CLOSED = new GatewayError('client_closed').status
+const ROUTER_PATH = `/${RESERVED_SERVICE}`
+
+/**
+ * Request body bytes: the declared Content-Length, or for a chunked body
+ * what the connection read while the request was open (its framing
+ * included; what arrived with the head is not seen).
+ */
+function bodyBytes (req: IncomingMessage, socket: Socket, readAtStart: number): number {
+  const length = req.headers['content-length']
+  if (length !== undefined) return Number(length) || 0
+  return req.headers['transfer-encoding'] === undefined ? 0 : Math.max(0, socket.bytesRead - readAtStart)
+}
+
+function finish (recorder: RequestRecorder, request: FastifyRequest, reply: FastifyReply, socket: Socket, startedAt: number, writtenAtStart: number, readAtStart: number): void {
+  const res = reply.raw
+  const prefix = request.routeMatch?.route.prefix ?? null
+  // Only unmatched requests read routeOptions (it builds an object): the route's own pattern, never the request path.
+  const label = prefix ?? (request.routeOptions.url?.startsWith(ROUTER_PATH) === true ? ROUTER_LABEL : NO_ROUTE_LABEL)
+  const status = res.headersSent ? res.statusCode : CLIENT_CLOSED
+  const failure = request.gatewayFailure ?? (status === CLIENT_CLOSED ? 'client_closed' : null)
+  recorder.recordRequest(label, prefix, request.method, request.url, status, startedAt, performance.now(),
+    bodyBytes(request.raw, socket, readAtStart), socket.bytesWritten - writtenAtStart, failure)
+}
+
+/**
+ * The request path's one metrics hook (issue #12): counted on the response's
+ * `close`, which also fires when the client leaves mid-stream, as the access
+ * log does (logging/access-log.ts). Registered before the Host and framing
+ * checks, so the requests they refuse are counted too. The onError hook only
+ * runs for requests answered with an error, and keeps its code.
+ */
+export function registerRequestMetrics (app: FastifyInstance, recorder: RequestRecorder): void {
+  app.decorateRequest('gatewayFailure', null)
+  app.addHook('onError', (request, _reply, error, done) => {
+    // As server.ts's error handler classifies what is not a GatewayError.
+    const statusCode = (error as { statusCode?: unknown }).statusCode
+    request.gatewayFailure = error instanceof GatewayError
+      ? error.code
+      : typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? 'bad_request' : 'internal_error'
+    done()
+  })
+  app.addHook('onRequest', (request, reply, done) => {
+    const startedAt = performance.now()
+    // Held here because Node detaches req.socket and res.socket before `close`.
+    const socket = request.raw.socket
+    const writtenAtStart = socket.bytesWritten
+    const readAtStart = socket.bytesRead
+    reply.raw.on('close', () => finish(recorder, request, reply, socket, startedAt, writtenAtStart, readAtStart))
+    done()
+  })
+}
