@@ -67,16 +67,6 @@ export async function adminPlugin (app: FastifyInstance, options: AdminPluginOpt
   const { deps, api, access } = options
   let closing = false
 
-  // Endpoints written before the plugin existed name their full path (`${ADMIN_PREFIX}/metrics`); under the prefix
-  // that would read /_sockrouter/_sockrouter/metrics. Both spellings land on the same route.
-  const doubled = `${ADMIN_PREFIX}${ADMIN_PREFIX}`
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith(doubled)) {
-      route.url = route.url.slice(ADMIN_PREFIX.length)
-      route.path = route.url
-    }
-  })
-
   // Bodies are read by the handlers that take one (read-admin-body.ts), on either app, so no parser may consume the
   // stream first: the catch-all leaves it untouched. On the public app every method is bodyless and it never runs.
   app.removeAllContentTypeParsers()
