@@ -53,6 +53,9 @@ export async function bundle ({ entry, outfile, baked, snapshot = null }) {
     target: 'node20.19',
     minifyWhitespace: true,
     minifySyntax: true,
+    // The snapshot holds the bundle's source text: short local names keep the binary under issue #11's 130 MB.
+    // keepNames still gives functions and classes their own names (fastify's plugin names, error names).
+    minifyIdentifiers: snapshot !== null,
     keepNames: true,
     legalComments: 'none',
     external: ['bufferutil', 'utf-8-validate'],

@@ -37,6 +37,27 @@ function patchUndiciUtil (source, path) {
 }
 
 /**
+ * undici's client.js reads `http.maxHeaderSize` (which follows the run's
+ * --max-http-header-size) at load time to pick a default; rewritten to read
+ * it on use, so the Pool can be in the snapshot. The build fails if undici
+ * changed it.
+ */
+function patchUndiciClient (source, path) {
+  const from = `const getDefaultNodeMaxHeaderSize = http &&
+  http.maxHeaderSize &&
+  Number.isInteger(http.maxHeaderSize) &&
+  http.maxHeaderSize > 0
+  ? () => http.maxHeaderSize
+  : () => { throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid') }`
+  const to = `const getDefaultNodeMaxHeaderSize = () => {
+  if (http && Number.isInteger(http.maxHeaderSize) && http.maxHeaderSize > 0) return http.maxHeaderSize
+  throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid')
+}`
+  if (source.split(from).length !== 2) throw new Error(`snapshot build: ${path} no longer has its load-time read of http.maxHeaderSize exactly once; update build/snapshot-plugin.mjs`)
+  return source.replace(from, to)
+}
+
+/**
  * `sockrouter-snapshot:fastify-compilers`: the modules fastify requires on the
  * first `fastify()` (its schema compilers, ajv and ajv-formats in them), which
  * the snapshot entry loads at build time. Resolved from fastify's own
@@ -71,6 +92,10 @@ export function snapshotPlugin ({ root, node }) {
       }))
       build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]core[\\/]util\.js$/ }, ({ path }) => ({
         contents: patchUndiciUtil(readFileSync(path, 'utf8'), path),
+        loader: 'js'
+      }))
+      build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, ({ path }) => ({
+        contents: patchUndiciClient(readFileSync(path, 'utf8'), path),
         loader: 'js'
       }))
     }

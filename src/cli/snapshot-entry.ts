@@ -16,10 +16,10 @@ import 'node:crypto'
 import { main } from './main.js'
 
 // Named and touched, so that esbuild keeps them (chokidar says it has no side
-// effects) and undici's shim loads its connector. Not undici's Pool: its
-// client.js reads node:http's maxHeaderSize, which depends on the run's
-// --max-http-header-size, at load time.
-const warmed = [fastify, replyFrom, pino, chokidar, undici.buildConnector, fastifyCompilers]
+// effects) and undici's shim loads its connector and its Pool (whose
+// client.js read of node:http's maxHeaderSize at load time the build moves to
+// first use: build/snapshot-plugin.mjs).
+const warmed = [fastify, replyFrom, pino, chokidar, undici.buildConnector, undici.Pool, fastifyCompilers]
 
 // The router's own modules are loaded at build time too: none reads the
 // process at load (the default --socket-dir is worked out when options are
