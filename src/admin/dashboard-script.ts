@@ -154,12 +154,15 @@ export const DASHBOARD_SCRIPT = String.raw`
     return td
   }
 
+  var SHOWN_ERRORS = 10
+
   function renderErrors (errors) {
     var key = JSON.stringify(errors)
     if (key === shownErrors) return
     shownErrors = key
     var body = document.createDocumentFragment()
-    errors.forEach(function (e) {
+    // The newest few fit a screen; the feed keeps 50, and /_sockrouter/state has them all.
+    errors.slice(0, SHOWN_ERRORS).forEach(function (e) {
       var tr = el('tr')
       cell(tr, 'time', 'Time', clock(e.at)).title = e.at
       cell(tr, 'eroute', 'Route', e.route || '(no route)', 'mono')
@@ -171,7 +174,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     byId('error-rows').replaceChildren(body)
     byId('errors').hidden = errors.length === 0
     byId('no-errors').hidden = errors.length > 0
-    setText(byId('error-count'), errors.length === 0 ? '' : String(errors.length))
+    setText(byId('error-count'), errors.length === 0 ? '' : errors.length > SHOWN_ERRORS ? 'newest ' + SHOWN_ERRORS + ' of ' + errors.length : String(errors.length))
   }
 
   function renderProblems (router) {

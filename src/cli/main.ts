@@ -73,7 +73,10 @@ async function run (options: CliOptions, env: NodeJS.ProcessEnv, io: MainIo): Pr
   }
   if (demo !== null) {
     const first = router.listeners[0]?.address
-    if (first?.kind === 'tcp') log.info(`demo: open http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}/demo/ui/`)
+    if (first?.kind === 'tcp') {
+      const origin = `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`
+      log.info(`demo: open ${origin}/demo/ui/ (the dashboard: ${origin}/_sockrouter/)`)
+    }
   }
   return await waitForShutdown(router, log, demo)
 }
