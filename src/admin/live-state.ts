@@ -1,45 +1,20 @@
 import type { RescanFailure } from '../discovery/snapshot-source.js'
 import type { RouteStore } from '../routing/route-store.js'
 import type { Route } from '../routing/route-types.js'
+import type { HealthRecord, HealthState } from '../health/route-health.js'
+import type { RecentError } from '../metrics/recent-errors.js'
+import type { RouteActivitySample } from '../metrics/route-activity.js'
 
-/*
- * The shapes the health and metrics sides provide (docs/architecture.md,
- * "Live feed and dashboard"; contract of issue #12 §1–2), restated here as
- * the little this file reads, so the feed works, and is tested, without them.
- */
-export type HealthState = 'healthy' | 'unhealthy' | 'unreachable' | 'unknown'
+export type { HealthRecord, HealthState, RecentError, RouteActivitySample }
 
-export interface HealthRecord {
-  readonly state: HealthState
-  readonly since: number
-  readonly cause: string | null
-}
-
+/** The little of health/route-health.ts's RouteHealth the feed reads. */
 export interface HealthSource {
   get (prefix: string): HealthRecord
   on (event: 'change', listener: () => void): unknown
   off (event: 'change', listener: () => void): unknown
 }
 
-export interface RouteActivitySample {
-  readonly requestsPerSecond: number
-  readonly errorRate: number
-  readonly p50Ms: number | null
-  readonly p99Ms: number | null
-  readonly tunnelsOpen: number
-  readonly bytesIn: number
-  readonly bytesOut: number
-}
-
-export interface RecentError {
-  readonly at: string
-  readonly route: string | null
-  readonly method: string
-  readonly path: string
-  readonly status: number
-  readonly code: string
-}
-
+/** The little of metrics/route-activity.ts's RouteActivity the feed reads. */
 export interface ActivitySource {
   sample (prefix: string): RouteActivitySample
   recentErrors (): readonly RecentError[]

@@ -1,5 +1,6 @@
 import type { LiveRoute, LiveState, RecentError } from '../admin/live-state.js'
 import { formatBytes } from '../logging/pretty-line.js'
+import { BOLD, DIM, GREEN, INVERSE, RED, RESET, YELLOW } from '../logging/ansi.js'
 
 /** What `sockrouter top` draws on (issue #12, item 6). */
 export interface TopView {
@@ -11,13 +12,6 @@ export interface TopView {
   readonly notice: string | null
 }
 
-const RESET = '\u001b[0m'
-const BOLD = '\u001b[1m'
-const DIM = '\u001b[2m'
-const RED = '\u001b[31m'
-const GREEN = '\u001b[32m'
-const YELLOW = '\u001b[33m'
-const INVERSE = '\u001b[7m'
 
 /** A piece of a line: its text and, optionally, its colour. Lines are cut by their plain text, then painted. */
 type Span = readonly [text: string, color?: string]

@@ -1,3 +1,5 @@
+import { CYAN, DIM, GREEN, RED, RESET, YELLOW } from './ansi.js'
+
 /**
  * One pino JSON line → one line a person reads on a terminal (issue #12,
  * item 5). An access line reads as
@@ -14,12 +16,6 @@ export interface PrettyOptions {
   readonly color: boolean
 }
 
-const RESET = '\u001b[0m'
-const RED = '\u001b[31m'
-const YELLOW = '\u001b[33m'
-const GREEN = '\u001b[32m'
-const CYAN = '\u001b[36m'
-const DIM = '\u001b[2m'
 
 const LEVELS: Record<number, { name: string, color: string }> = {
   10: { name: 'TRACE', color: DIM },
