@@ -1,11 +1,11 @@
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
-import { readVersion } from '../cli/build-info.js'
+import { readVersion } from '../config/build-info.js'
 import { GatewayError } from '../forward/gateway-errors.js'
 import { buildLiveState, type LiveStateDeps } from './live-state.js'
 
 export interface LiveFeedDeps extends Omit<LiveStateDeps, 'version'> {
-  /** Read from the build (cli/build-info.ts) when left out. */
+  /** Read from the build (config/build-info.ts) when left out. */
   readonly version?: string
   /** Aborted when the router starts to close: open feeds end at once instead of holding the shutdown grace. */
   readonly shutdown?: AbortSignal

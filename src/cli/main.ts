@@ -9,7 +9,7 @@ import { startRouter, type RunningRouter } from '../start-router.js'
 import { takeInheritedFds } from '../listen/inherited-fds.js'
 import { helpText } from './help-text.js'
 import { parseOptions, UsageError, type CliOptions } from './parse-options.js'
-import { demoServicesDir, readVersion, versionLine } from './build-info.js'
+import { demoServicesDir, readVersion, versionLine } from '../config/build-info.js'
 
 export interface MainIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean }
