@@ -61,6 +61,8 @@ export interface RouterOptions {
   readonly healthIntervalMs?: number
   readonly healthPath?: string
   readonly healthTimeoutMs?: number
+  /** Test seam: how long a route that left the table keeps its metric series (issue #12; default 10 min). */
+  readonly metricsForgetAfterMs?: number
   /** `--admin-listen`: listeners that serve the admin surface only, writes included (issue #12). */
   readonly adminListen?: readonly ListenAddress[]
   /** `--public-admin`: non-loopback public listeners serve the read-only admin surface too (issue #12). */
@@ -279,7 +281,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     health
   })
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
-  const metrics = new RouterMetrics({ store, tunnels: stats, configErrors, health })
+  const metrics = new RouterMetrics({ store, tunnels: stats, configErrors, health, forgetAfterMs: options.metricsForgetAfterMs })
   const fdLimit = readOpenFileLimit()
   const connections = new ConnectionLimiter({
     maxConnections: options.maxConnections ?? maxConnectionsFor(fdLimit),

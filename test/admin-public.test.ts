@@ -76,18 +76,21 @@ t.test('--public-admin opens the read-only admin surface on a non-loopback liste
   if (address?.kind !== 'tcp') throw new Error('no TCP listener')
   const base = `http://${OWN_IP}:${address.port}`
   t.equal((await adminOverTcp(base, '/_sockrouter/routes')).status, 200)
-  t.match((await adminOverTcp(base, '/_sockrouter/api/route-files')).json, { files: [{ name: 'good.yaml' }] })
+  // Route files may hold credentials: never on a TCP public listener, even with --public-admin.
+  t.match(await adminOverTcp(base, '/_sockrouter/api/route-files/good.yaml'), { status: 403, json: { error: 'admin_read_only', message: /credentials/ } })
   t.equal((await adminOverTcp(base, '/_sockrouter/api/tunnels')).status, 200)
   const reload = await adminOverTcp(base, '/_sockrouter/api/reload', { method: 'POST' })
   t.equal(reload.status, 403)
   t.equal(reload.json?.error, 'admin_read_only')
 })
 
-t.test('a loopback TCP public listener serves the admin API read-only: writes get 403 admin_read_only', async (t) => {
+t.test('a loopback TCP public listener serves the admin API read-only: writes and route files get 403 admin_read_only', async (t) => {
   const { root, servicesDir } = await servicesDirWithGoodRoute(t)
   const { url } = await startTestRouter(t, { socketDir: join(root, 's'), servicesDir })
   t.equal((await adminOverTcp(url, '/_sockrouter/routes')).status, 200)
-  t.match((await adminOverTcp(url, '/_sockrouter/api/route-files')).json, { files: [{ name: 'good.yaml', routes: [{ prefix: '/good/' }] }] })
+  for (const path of ['/_sockrouter/api/route-files', '/_sockrouter/api/route-files/good.yaml']) {
+    t.match(await adminOverTcp(url, path), { status: 403, json: { error: 'admin_read_only', message: /credentials/ } }, `GET ${path}: route files may hold credentials`)
+  }
   for (const [method, path, body] of [
     ['POST', '/_sockrouter/api/reload', undefined],
     ['PUT', '/_sockrouter/api/route-files/new.yaml', 'routes: []\n'],

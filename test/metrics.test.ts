@@ -123,10 +123,26 @@ t.test('1,000 distinct paths on one route and 1,000 unmatched paths keep the ser
   t.equal(after.samples.get('sockrouter_requests_total{route="none",code="404"}'), 1001)
 })
 
-t.test('a route removed from the table drops out of the per-route series', async (t) => {
+t.test('a service that restarts keeps its series: the 502s of its crash still count after its route comes back', async (t) => {
+  const dir = makeTempDir(t)
+  const socketPath = join(dir, 'svc', 'ui.sock')
+  const backend = await startBackend(t, socketPath)
+  const { url, router } = await startTestRouter(t, { socketDir: dir })
+  await httpGet(url + '/svc/ui/')
+  await backend.close()
+  rmSync(socketPath, { force: true })
+  await waitForTable(router, (table) => !hasRoute('/svc/ui/')(table), DEADLINE_MS, 'the route to go')
+  t.equal((await scrapeMetrics(url)).samples.get('sockrouter_requests_total{route="/svc/ui/",code="200"}'), 1, 'kept while the route is gone')
+  await startBackend(t, socketPath)
+  await waitForTable(router, hasRoute('/svc/ui/'), DEADLINE_MS, 'the route to come back')
+  await httpGet(url + '/svc/ui/')
+  t.equal((await scrapeMetrics(url)).samples.get('sockrouter_requests_total{route="/svc/ui/",code="200"}'), 2, 'the same series goes on')
+})
+
+t.test('a route gone for longer than the grace drops out of the per-route series', async (t) => {
   const dir = makeTempDir(t)
   const backend = await startBackend(t, join(dir, 'svc', 'ui.sock'))
-  const { url, router } = await startTestRouter(t, { socketDir: dir })
+  const { url, router } = await startTestRouter(t, { socketDir: dir, metricsForgetAfterMs: 0 })
   await httpGet(url + '/svc/ui/')
   t.match((await scrapeMetrics(url)).text, /route="\/svc\/ui\/"/)
   await backend.close()

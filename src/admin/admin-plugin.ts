@@ -19,6 +19,11 @@ export interface AdminPluginOptions {
 }
 
 const HEALTH_URL = `${ADMIN_PREFIX}/health`
+/**
+ * Route files may hold credentials (a `requestHeaders.set` of Authorization), and new ones are written 0600 for
+ * that reason: reading them through the API is as privileged as writing them (found by a new-user trial, issue #12).
+ */
+const ROUTE_FILES_URL = `${ADMIN_PREFIX}/api/route-files`
 
 function isRead (method: string): boolean {
   return method === 'GET' || method === 'HEAD'
@@ -52,6 +57,9 @@ function checkWriteOrigin (request: FastifyRequest): GatewayError | null {
 function checkAccess (request: FastifyRequest, access: AdminAccess): GatewayError | null {
   const read = isRead(request.method)
   if (access === 'health') return read && request.routeOptions.url === HEALTH_URL ? null : new GatewayError('no_route')
+  if (access === 'read' && (request.routeOptions.url ?? '').startsWith(ROUTE_FILES_URL)) {
+    return new GatewayError('admin_read_only', { message: 'This listener is read-only, and route files may hold credentials: they are read and written only on an --admin-listen or unix listener.' })
+  }
   if (read) return null
   if (access === 'read') return new GatewayError('admin_read_only')
   return checkWriteOrigin(request)

@@ -14,7 +14,7 @@ export function helpText (version: string): string {
     '  sockrouter [run] [options]   route /<service>/<name>/… to DIR/<service>/<name>.sock',
     '  sockrouter demo [options]    the same, plus a demo service at /demo/ui/ (socket dir ./run/sockets, the repo\'s services.d)',
     '  sockrouter check [options]   validate --socket-dir and --services-dir once, print the route table; exit 1 on any error',
-    '  sockrouter routes [--listen ADDR]  print a running router\'s routes with curl commands to reach each one',
+    '  sockrouter routes [--listen ADDR] [--admin-listen ADDR]  print a running router\'s routes with curl commands to reach each one',
     '  sockrouter top [--listen ADDR]     a running router live in the terminal: rates, errors, latency, health, tunnels (q quits)',
     '',
     'Options:',

@@ -79,7 +79,8 @@ export async function runTop (address: ListenAddress, io: TopIo, env: NodeJS.Pro
   let feed: FeedConnection = first.feed
   let retry: NodeJS.Timeout | null = null
   const draw = (): void => {
-    const lines = renderTop(state, { width: stdout.columns ?? 80, height: stdout.rows ?? 24, color, notice })
+    // `||`, not `??`: a pty whose size was never set reports 0 columns and 0 rows (found by a new-user trial).
+    const lines = renderTop(state, { width: stdout.columns || 80, height: stdout.rows || 24, color, notice })
     stdout.write(`${HOME}${lines.map((l) => `${l}${CLEAR_LINE_END}`).join('\r\n')}${CLEAR_BELOW}`)
   }
   const onState = (next: LiveState): void => {

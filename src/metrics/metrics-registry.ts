@@ -102,7 +102,7 @@ export function createMetricsRegistry (deps: MetricsRegistryDeps): Registry {
   })
   new Counter({
     name: 'sockrouter_tunnel_bytes_total',
-    help: 'WebSocket tunnel payload bytes (after the 101), by route prefix and direction, open tunnels included.',
+    help: 'WebSocket tunnel bytes after the 101 (whole frames), by route prefix and direction, open tunnels included.',
     labelNames: ['route', 'direction'],
     registers: [registry],
     collect () {

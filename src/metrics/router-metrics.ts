@@ -7,12 +7,17 @@ import { errorPath, RecentErrors } from './recent-errors.js'
 import { RouteActivity } from './route-activity.js'
 import { RequestCounters } from './route-counters.js'
 
+/** Ten minutes: several scrapes at any usual interval, so a restart shows as the same series going on. */
+const FORGET_AFTER_MS = 10 * 60_000
+
 export interface RouterMetricsDeps {
   readonly store: RouteStore
   readonly tunnels: TunnelStats
   readonly configErrors: () => readonly string[]
   /** Route health (src/health/route-health.ts); without it `sockrouter_route_health` says `unknown`. */
   readonly health?: HealthLookup
+  /** How long a prefix that left the table keeps its series (default FORGET_AFTER_MS); a test seam. */
+  readonly forgetAfterMs?: number
   /** Monotonic ms the activity windows are read at: performance.now(), as the request hook's times are. A test seam. */
   readonly clock?: () => number
 }
@@ -42,10 +47,24 @@ export class RouterMetrics implements RequestRecorder {
     const clock = deps.clock ?? (() => performance.now())
     this.counters = new RequestCounters()
     this.activity = new RouteActivity({ counters: this.counters, tunnels: deps.tunnels, errors: this.#errors, clock })
+    // A route that leaves the table keeps its series for a while: a service restarting (socket removed, then
+    // re-created) must not wipe the 502s it caused before the next scrape (found by a new-user trial, issue #12).
+    // Only prefixes gone for longer are dropped, so route churn still cannot grow the series without bound.
+    const forgetAfterMs = deps.forgetAfterMs ?? FORGET_AFTER_MS
+    const goneSince = new Map<string, number>()
     deps.store.on('swap', ({ current }) => {
+      const now = clock()
       const live = new Set(current.routes.map((r) => r.prefix))
-      this.counters.forgetRoutesExcept(live)
-      deps.tunnels.forgetRoutesExcept(live)
+      for (const prefix of [...this.counters.routes.keys(), ...deps.tunnels.routes.keys()]) {
+        if (prefix !== null && !live.has(prefix) && !goneSince.has(prefix)) goneSince.set(prefix, now)
+      }
+      const keep = new Set(live)
+      for (const [prefix, since] of goneSince) {
+        if (live.has(prefix) || now - since >= forgetAfterMs) goneSince.delete(prefix)
+        else keep.add(prefix)
+      }
+      this.counters.forgetRoutesExcept(keep)
+      deps.tunnels.forgetRoutesExcept(keep)
     })
     deps.tunnels.on('refusal', (refusal) => this.#noteRefusal(refusal))
   }
