@@ -6,13 +6,13 @@ import { makeTempDir } from './helpers/temp-dir.js'
 
 // Issue #11, start-up: what only some runs need is imported on first use. A
 // router serving an empty socket directory, logging JSON to a pipe, must not
-// have loaded the route-file parser's yaml, pino-pretty, ws (the demo) or
+// have loaded the route-file parser's yaml, ws (the demo) or
 // prom-client (loaded on the first scrape of /_sockrouter/metrics, issue #12).
 // (ajv is not in the list: fastify itself loads it, for its ajv-compiler.) Checked in a child on the sources: the CommonJS packages that were
 // loaded are in require.cache. (undici's lazy parts exist only in a build,
 // build/undici-on-use.cjs; test/binary-smoke.test.ts routes through them.)
 const MAIN = pathToFileURL(fileURLToPath(new URL('../src/cli/main.ts', import.meta.url))).href
-const LAZY = ['yaml', 'pino-pretty', 'ws', 'prom-client']
+const LAZY = ['yaml', 'ws', 'prom-client']
 
 const SCRIPT = `
 import { createRequire } from 'node:module'
@@ -45,7 +45,7 @@ function packagesLoaded (dir: string): Promise<string[]> {
   })
 }
 
-t.test('a plain serve with an empty services.d loads no yaml, pino-pretty, ws or prom-client', async (t) => {
+t.test('a plain serve with an empty services.d loads no yaml, ws or prom-client', async (t) => {
   const loaded = await packagesLoaded(makeTempDir(t))
   t.ok(loaded.includes('fastify'), 'the check sees the packages that are loaded')
   for (const name of LAZY) t.notOk(loaded.includes(name), `${name} not loaded`)
