@@ -301,6 +301,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     rescan: () => discovery.rescan(),
     rescanFailure: () => discovery.failure,
     configErrors,
+    skipped: () => skipped,
     tunnels: registry
   }
   const listeners: Listener[] = []

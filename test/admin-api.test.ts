@@ -59,6 +59,18 @@ t.test('PUT of a valid route file writes it, and the route serves once the answe
   t.equal((await httpGet(`${s.url}/put/y`)).status, 404)
 })
 
+t.test('a PUT whose prefix another file already declares says which route was left out', async (t) => {
+  const s = await setup(t)
+  const backend = await startBackend(t, join(s.root, 'b', 'dup.sock'))
+  const first = await s.api('/route-files/a.yaml', { method: 'PUT', body: yaml('/dup', backend.socketPath), contentType: 'application/yaml' })
+  t.match(first.json, { skipped: [] })
+  const second = await s.api('/route-files/b.yaml', { method: 'PUT', body: yaml('/dup', backend.socketPath), contentType: 'application/yaml' })
+  t.equal(second.status, 201)
+  t.match(second.json, { routes: [], skipped: [{ what: /services\.d\/b\.yaml/, reason: /\/dup\/.*a\.yaml/ }] }, 'the skip is in the answer, as in /_sockrouter/health')
+  const removed = await s.api('/route-files/b.yaml', { method: 'DELETE' })
+  t.match(removed.json, { deleted: true, skipped: [] })
+})
+
 t.test('PUT of a JSON body is validated by the same parser', async (t) => {
   const s = await setup(t)
   const backend = await startBackend(t, join(s.root, 'b', 'j.sock'))

@@ -1,5 +1,6 @@
 import type { LoadedRouteFile } from '../config/load-services-dir.js'
 import type { RescanFailure } from '../discovery/snapshot-source.js'
+import type { Skipped } from '../routing/build-route-table.js'
 import type { RouteChange } from '../routing/diff-route-tables.js'
 import { diffRouteTables } from '../routing/diff-route-tables.js'
 import type { RouteStore } from '../routing/route-store.js'
@@ -19,6 +20,8 @@ export interface AdminApiDeps {
   readonly rescan: () => Promise<void>
   readonly rescanFailure: () => RescanFailure | null
   readonly configErrors: () => readonly string[]
+  /** Routes the table build left out (a duplicate prefix): a write that causes one says so (issue #12). */
+  readonly skipped: () => readonly Skipped[]
   readonly tunnels: TunnelRegistry
 }
 

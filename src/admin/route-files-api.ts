@@ -92,7 +92,9 @@ export function registerRouteFilesApi (app: FastifyInstance, deps: AdminApiDeps)
     })
     const loaded = deps.routeFiles().find((f) => f.file === file)
     reply.code(created ? 201 : 200)
-    return { name, file, created, routes: routesOf(deps, file), errors: loaded?.errors ?? [], changes, rescanError: rescanErrorView(deps) }
+    // `skipped` as in /_sockrouter/health: a prefix this file shares with another leaves one of them out, which the
+    // 201 alone would hide (found by a new-user trial).
+    return { name, file, created, routes: routesOf(deps, file), errors: loaded?.errors ?? [], skipped: deps.skipped(), changes, rescanError: rescanErrorView(deps) }
   })
 
   app.delete<{ Params: NameParams }>('/api/route-files/:name', async (request) => {
@@ -104,6 +106,6 @@ export function registerRouteFilesApi (app: FastifyInstance, deps: AdminApiDeps)
         throw err
       })
     })
-    return { name, file: shownName(dir, name), deleted: true, changes, rescanError: rescanErrorView(deps) }
+    return { name, file: shownName(dir, name), deleted: true, skipped: deps.skipped(), changes, rescanError: rescanErrorView(deps) }
   })
 }
