@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import { publicAccess } from './admin/admin-access.js'
 import type { AdminApiDeps } from './admin/admin-api-deps.js'
@@ -9,7 +9,7 @@ import { adminPlugin } from './admin/admin-plugin.js'
 import { ADMIN_PREFIX, type AdminDeps } from './admin/admin-routes.js'
 import type { RescanFailure } from './discovery/snapshot-source.js'
 import { GatewayError } from './forward/gateway-errors.js'
-import { sendGatewayError } from './forward/error-response.js'
+import { sendGatewayError, type ErrorPageOptions } from './forward/error-response.js'
 import { registerHttpForwarder } from './forward/http-forwarder.js'
 import type { TrustedProxies } from './forward/trusted-proxies.js'
 import type { UpstreamPools } from './forward/upstream-pools.js'
@@ -141,6 +141,11 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     }
   })
 
+  // On a public listener the admin surface depends on where it is bound (issue #12, admin/admin-access.ts); so does
+  // whether an error page may link to the dashboard.
+  const access = publicAccess(deps.publicAdmin ?? false)
+  const pageOptions = (request: FastifyRequest): ErrorPageOptions => ({ dashboard: access(request.raw) !== 'health' })
+
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     let failure: GatewayError
     if (error instanceof GatewayError) {
@@ -151,9 +156,9 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
       request.log.error({ err: error }, 'unexpected error')
       failure = new GatewayError('internal_error')
     }
-    return sendGatewayError(request, reply, failure, deps.store.current)
+    return sendGatewayError(request, reply, failure, deps.store.current, pageOptions(request))
   })
-  app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('no_route'), deps.store.current))
+  app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('no_route'), deps.store.current, pageOptions(request)))
 
   registerAccessLog(app)
   // Before the checks below, so the requests they refuse are counted too.
@@ -166,8 +171,6 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     if (failure === null) done()
     else done(failure)
   })
-  // On a public listener the admin surface depends on where it is bound (issue #12, admin/admin-access.ts).
-  const access = publicAccess(deps.publicAdmin ?? false)
   await app.register(adminPlugin, { prefix: ADMIN_PREFIX, deps: adminDepsOf(deps), api: deps.adminApi ?? null, access: (request) => access(request.raw) })
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools, trustedProxies: deps.trustedProxies })
   await app.ready()

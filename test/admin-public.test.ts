@@ -69,6 +69,22 @@ t.test('a 0.0.0.0 public listener is non-loopback even when reached through 127.
   t.equal((await adminOverTcp(base, '/_sockrouter/routes', { headers: { host: 'localhost' } })).status, 404, 'nor by the Host header')
 })
 
+t.test('a browser\'s error page on a non-loopback listener does not link to the dashboard it cannot reach; on loopback it does', async (t) => {
+  const dir = makeTempDir(t)
+  const { router } = await startTestRouter(t, { socketDir: dir, listen: [parseListenAddress('0.0.0.0:0'), parseListenAddress('127.0.0.1:0')] })
+  const [open, loopback] = router.listeners.map((l) => l.address)
+  if (open?.kind !== 'tcp' || loopback?.kind !== 'tcp') throw new Error('no TCP listeners')
+  const html = { headers: { accept: 'text/html' } }
+  for (const path of ['/nothing/here/', '/_sockrouter/routes']) {
+    const page = await adminOverTcp(`http://127.0.0.1:${open.port}`, path, html)
+    t.equal(page.status, 404)
+    t.match(page.text, /<h1>/, `${path}: an HTML page`)
+    t.notMatch(page.text, /href="\/_sockrouter\/"/, `${path}: no dashboard link on 0.0.0.0`)
+  }
+  const page = await adminOverTcp(`http://127.0.0.1:${loopback.port}`, '/nothing/here/', html)
+  t.match(page.text, /href="\/_sockrouter\/"/, 'the dashboard link on loopback')
+})
+
 t.test('--public-admin opens the read-only admin surface on a non-loopback listener; writes stay refused', { skip: NO_IP }, async (t) => {
   const { root, servicesDir } = await servicesDirWithGoodRoute(t)
   const { router } = await startTestRouter(t, { socketDir: join(root, 's'), servicesDir, listen: [parseListenAddress(`${OWN_IP}:0`)], publicAdmin: true })

@@ -101,7 +101,7 @@ export async function adminPlugin (app: FastifyInstance, options: AdminPluginOpt
     }
     // The rest of an oversized body is never read: the connection cannot carry another request.
     if (failure.code === 'payload_too_large') reply.header('connection', 'close')
-    return sendGatewayError(request, reply, failure, deps.store.current)
+    return sendGatewayError(request, reply, failure, deps.store.current, { dashboard: access(request) !== 'health' })
   })
 
   app.addHook('onClose', async () => { closing = true })

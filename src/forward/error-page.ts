@@ -41,7 +41,7 @@ function routeList (prefixes: readonly string[]): string {
  * error's fixed text and the service a route name, both escaped; never a
  * cause, errno or path. A 404 also lists what is routed.
  */
-export function renderErrorPage (err: GatewayError, prefixes: readonly string[]): string {
+export function renderErrorPage (err: GatewayError, prefixes: readonly string[], dashboard = true): string {
   const reason = STATUS_CODES[err.status] ?? 'Error'
   const service = err.service === undefined ? '' : `<p>Service: <code>${escapeHtml(err.service)}</code></p>`
   const retry = err.retryAfter === undefined ? '' : `<p>Try again in ${err.retryAfter} s.</p>`
@@ -51,6 +51,7 @@ export function renderErrorPage (err: GatewayError, prefixes: readonly string[])
     `<h1>${escapeHtml(HEADLINE[err.status] ?? reason)} <span class="code">${err.status}</span></h1>` +
     `<p>${escapeHtml(err.message)}</p>${service}${retry}` +
     (err.status === 404 ? routeList(prefixes) : '') +
-    `<p class="dash">Every route, its health and its recent errors: <a href="${DASHBOARD_PATH}">the sockrouter dashboard</a>.</p>` +
+    // Not on a listener that does not serve the dashboard (a non-loopback one), where the link would be a 404.
+    (dashboard ? `<p class="dash">Every route, its health and its recent errors: <a href="${DASHBOARD_PATH}">the sockrouter dashboard</a>.</p>` : '') +
     '</body></html>'
 }

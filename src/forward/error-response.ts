@@ -14,7 +14,12 @@ function wantsHtml (request: FastifyRequest): boolean {
  * else the small JSON body from toErrorBody, where a 404 also lists what is
  * routed. A 400, 417 or 501 closes the connection.
  */
-export function sendGatewayError (request: FastifyRequest, reply: FastifyReply, err: GatewayError, table: RouteTable): FastifyReply {
+export interface ErrorPageOptions {
+  /** Whether the listener serves the dashboard the HTML page links to (issue #12: not on non-loopback listeners). */
+  readonly dashboard?: boolean
+}
+
+export function sendGatewayError (request: FastifyRequest, reply: FastifyReply, err: GatewayError, table: RouteTable, options: ErrorPageOptions = {}): FastifyReply {
   reply.code(err.status)
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
   // As nginx does: after a request the router could not read (400), meet (417) or forward faithfully (501), nothing
@@ -24,7 +29,7 @@ export function sendGatewayError (request: FastifyRequest, reply: FastifyReply, 
   const prefixes = err.code === 'no_route' ? table.routes.map((r) => r.prefix) : []
   if (HTML_STATUSES.has(err.status) && wantsHtml(request)) {
     reply.header('content-security-policy', ERROR_PAGE_CSP)
-    return reply.type('text/html; charset=utf-8').send(renderErrorPage(err, prefixes))
+    return reply.type('text/html; charset=utf-8').send(renderErrorPage(err, prefixes, options.dashboard ?? true))
   }
   if (err.code === 'no_route') return reply.type('application/json; charset=utf-8').send({ ...toErrorBody(err), routes: prefixes })
   return reply.type('application/json; charset=utf-8').send(toErrorBody(err))
