@@ -235,12 +235,13 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   })
   const pools = new UpstreamPools({ connectTimeoutMs: options.connectTimeoutMs, headersTimeoutMs: options.upstreamTimeoutMs, logger: log, health })
   store.on('swap', ({ current, changes }) => {
-    pools.sync(current)
-    health.sync(current)
-    prober.sync(current)
+    // The change first: a route added without its socket is "added", then "unreachable", in that order.
     for (const change of changes) {
       log.info({ prefix: change.route.prefix, ...routeLogFields(change.route), change: change.kind }, describeChange(change))
     }
+    pools.sync(current)
+    health.sync(current)
+    prober.sync(current)
   })
 
   const discovery = new SnapshotSource({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, log, readSnapshot: options.readSnapshot })
