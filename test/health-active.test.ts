@@ -1,14 +1,14 @@
 import { mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { startBackend, type Handler } from './helpers/backend.js'
+import { startBackend, type Backend, type Handler } from './helpers/backend.js'
 import { waitForHealth, type RouteHealthView } from './helpers/health.js'
 import { httpGet } from './helpers/http-client.js'
 import { hasRoute, startTestRouter, waitForTable } from './helpers/router.js'
 import { writeRouteFile } from './helpers/services-dir.js'
 import { makeStaleSocket } from './helpers/stale-socket.js'
 import { makeTempDir } from './helpers/temp-dir.js'
-import { DEADLINE_MS } from './helpers/wait-for.js'
+import { DEADLINE_MS, withTimeout } from './helpers/wait-for.js'
 
 /**
  * Issue #12, active health: every route is probed with GET <path> straight
@@ -31,12 +31,19 @@ function switchable (status: { code: number }): Handler {
   }
 }
 
-/** Resolves once `seen` holds `count` requests for `path`. */
-async function waitForProbes (seen: readonly { url: string }[], path: string, count: number, what: string): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS
-  while (seen.filter((s) => s.url === path).length < count) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+/** Resolves once the backend has seen `count` requests for `path`: on its `request` events, within the deadline. */
+async function waitForProbes (backend: Backend, path: string, count: number, what: string): Promise<void> {
+  const enough = (): boolean => backend.seen.filter((s) => s.url === path).length >= count
+  if (enough()) return
+  let onRequest = (): void => {}
+  const reached = new Promise<void>((resolve) => {
+    onRequest = () => { if (enough()) resolve() }
+    backend.server.on('request', onRequest)
+  })
+  try {
+    await withTimeout(reached, DEADLINE_MS, what)
+  } finally {
+    backend.server.off('request', onRequest)
   }
 }
 
@@ -134,7 +141,7 @@ t.test('per-route healthCheck: its own path and interval, false, and a route pro
 
   const record = await waitForHealth(router, '/own/', 'healthy')
   t.equal(record.cause, 'GET /ready answered 200', 'its own path: /ready answers 200 though /health would be 503')
-  await waitForProbes(own.seen, '/ready', 4, 'four probes of /own/ at its own 50 ms interval')
+  await waitForProbes(own, '/ready', 4, 'four probes of /own/ at its own 50 ms interval')
   t.same(off.seen, [], 'healthCheck: false is never probed')
   t.same(plain.seen, [], '--health-interval 0: a route without its own interval is never probed')
   const view = await routesView(url)
