@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { RescanFailure } from '../discovery/snapshot-source.js'
 import type { UpstreamPools } from '../forward/upstream-pools.js'
-import type { HealthState, RouteHealth } from '../health/route-health.js'
+import { viewHealth, type HealthState, type RouteHealth } from '../health/route-health.js'
 import type { Skipped } from '../routing/build-route-table.js'
 import type { RouteStore } from '../routing/route-store.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
@@ -68,25 +68,20 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
   registerDashboardPage(app)
 
   app.get('/routes', async () => ({
-    routes: deps.store.current.routes.map((route) => {
-      const health = deps.health?.get(route.prefix)
-      return {
-        prefix: route.prefix,
-        service: route.service,
-        source: route.source,
-        file: route.file,
-        status: route.status,
-        websocket: route.options.websocket,
-        // Where a request for the prefix itself lands on the backend (before a URL target's base path).
-        backendPath: route.options.stripPrefix ? route.options.rewrite : route.prefix,
-        target: route.upstream.kind === 'unix'
-          ? { kind: 'unix', socket: route.upstream.socketName, socketPath: route.upstream.socketPath }
-          : { kind: 'url', url: route.upstream.label },
-        health: health?.state ?? 'unknown',
-        healthSince: health === undefined || health.since === 0 ? null : new Date(health.since).toISOString(),
-        healthCause: health?.cause ?? null
-      }
-    }),
+    routes: deps.store.current.routes.map((route) => ({
+      prefix: route.prefix,
+      service: route.service,
+      source: route.source,
+      file: route.file,
+      status: route.status,
+      websocket: route.options.websocket,
+      // Where a request for the prefix itself lands on the backend (before a URL target's base path).
+      backendPath: route.options.stripPrefix ? route.options.rewrite : route.prefix,
+      target: route.upstream.kind === 'unix'
+        ? { kind: 'unix', socket: route.upstream.socketName, socketPath: route.upstream.socketPath }
+        : { kind: 'url', url: route.upstream.label },
+      ...viewHealth(deps.health?.get(route.prefix))
+    })),
     // What `sockrouter check` fails on, so `sockrouter routes` can show it too (issue #12).
     configErrors: deps.configErrors(),
     skipped: deps.skipped()

@@ -1,7 +1,7 @@
 import type { RescanFailure } from '../discovery/snapshot-source.js'
 import type { RouteStore } from '../routing/route-store.js'
 import type { Route } from '../routing/route-types.js'
-import type { HealthRecord, HealthState } from '../health/route-health.js'
+import { viewHealth, type HealthRecord, type HealthState } from '../health/route-health.js'
 import type { RecentError } from '../metrics/recent-errors.js'
 import type { RouteActivitySample } from '../metrics/route-activity.js'
 
@@ -74,10 +74,7 @@ const NO_ACTIVITY: RouteActivitySample = Object.freeze({
   bytesOut: 0
 })
 
-const UNKNOWN: HealthRecord = Object.freeze({ state: 'unknown', since: 0, cause: null })
-
 function liveRoute (route: Route, deps: LiveStateDeps): LiveRoute {
-  const health = deps.health?.get(route.prefix) ?? UNKNOWN
   const activity = deps.activity?.sample(route.prefix) ?? NO_ACTIVITY
   return {
     prefix: route.prefix,
@@ -87,9 +84,7 @@ function liveRoute (route: Route, deps: LiveStateDeps): LiveRoute {
     status: route.status,
     target: route.upstream.kind === 'unix' ? route.upstream.socketName : route.upstream.label,
     websocket: route.options.websocket,
-    health: health.state,
-    healthSince: health.since > 0 ? new Date(health.since).toISOString() : null,
-    healthCause: health.cause,
+    ...viewHealth(deps.health?.get(route.prefix)),
     requestsPerSecond: activity.requestsPerSecond,
     errorRate: activity.errorRate,
     p50Ms: activity.p50Ms,

@@ -13,6 +13,18 @@ export interface HealthRecord {
   readonly cause: string | null
 }
 
+/** A route's health as /_sockrouter/routes and the live feed show it: the state, since when (ISO 8601), and why. */
+export interface HealthView {
+  readonly health: HealthState
+  readonly healthSince: string | null
+  readonly healthCause: string | null
+}
+
+export function viewHealth (record: HealthRecord | undefined): HealthView {
+  if (record === undefined) return { health: 'unknown', healthSince: null, healthCause: null }
+  return { health: record.state, healthSince: record.since > 0 ? new Date(record.since).toISOString() : null, healthCause: record.cause }
+}
+
 /** What `get` answers for a prefix it has no record of: no route, or not in the table yet. */
 const NO_RECORD: HealthRecord = Object.freeze({ state: 'unknown', since: 0, cause: null })
 
