@@ -1,22 +1,20 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { launchChromium, NO_CHROMIUM } from './helpers/chromium.js'
 import { startBackend } from './helpers/backend.js'
 import { startTestRouter } from './helpers/router.js'
 import { writeRouteFile } from './helpers/services-dir.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { DEADLINE_MS } from './helpers/wait-for.js'
 
-// Issue #12, item 3: the dashboard in real Chromium, launched as test/upgrade-browser.test.ts does.
+// Issue #12, item 3: the dashboard in real Chromium (helpers/chromium.ts).
 
-const CHROMIUM = '/usr/bin/chromium'
 // A route-file name is text from the disk: it must reach the page as text, never as markup.
 const HOSTILE_FILE = '<img src=x onerror=window.pwned=1>.yaml'
 
 t.test('the dashboard lists the routes, follows a new socket live without a reload, and logs no errors', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); .ci/run installs it`
+  skip: NO_CHROMIUM
 }, async (t) => {
-  const { chromium } = await import('playwright-core')
   const root = makeTempDir(t)
   const socketDir = join(root, 's')
   const servicesDir = join(root, 'd')
@@ -26,13 +24,7 @@ t.test('the dashboard lists the routes, follows a new socket live without a relo
   await startBackend(t, join(socketDir, 'svc', 'api.sock'))
   const { url } = await startTestRouter(t, { socketDir, servicesDir, shutdownGraceMs: 200 })
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.teardown(() => browser.close())
+  const browser = await launchChromium(t)
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
   const problems: string[] = []
   page.on('console', (message) => { if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`) })

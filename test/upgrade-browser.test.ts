@@ -1,28 +1,19 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { launchChromium, NO_CHROMIUM } from './helpers/chromium.js'
 import { startDemoService } from '../src/demo/demo-service.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { startTestRouter } from './helpers/router.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-
 t.test('headless Chromium loads the demo page through the router and sees the WebSocket echo', {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); .ci/run installs it`
+  skip: NO_CHROMIUM
 }, async (t) => {
-  const { chromium } = await import('playwright-core')
   const dir = makeTempDir(t)
   const demo = await startDemoService(join(dir, 'demo', 'ui.sock'))
   t.teardown(() => demo.close())
   const { url, waitForLog } = await startTestRouter(t, { socketDir: dir, shutdownGraceMs: 200 })
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.teardown(() => browser.close())
+  const browser = await launchChromium(t)
   const page = await browser.newPage()
   const response = await page.goto(`${url}/demo/ui/`, { timeout: 15_000 })
   t.equal(response?.status(), 200)
