@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { tableRows } from './helpers/table-rows.js'
 import type { RunningRouter } from '../src/start-router.js'
 import { startBackend } from './helpers/backend.js'
 import { httpGet } from './helpers/http-client.js'
@@ -17,19 +18,6 @@ import { DEADLINE_MS, withTimeout } from './helpers/wait-for.js'
  * One setup with a duplicate prefix, a healthy backend and a stale socket,
  * seen by all three.
  */
-
-/** Rows of the PREFIX … HEALTH table in `text`. */
-function tableRows (text: string): string[][] {
-  const lines = text.split('\n')
-  const start = lines.findIndex((l) => /^PREFIX\s+TARGET\s+SOURCE\s+STATUS\s+HEALTH$/.test(l))
-  if (start === -1) return []
-  const rows: string[][] = []
-  for (const line of lines.slice(start + 1)) {
-    if (line.trim() === '') break
-    rows.push(line.split(/\s{2,}/))
-  }
-  return rows
-}
 
 /** Resolves once every route has been probed: no route is `unknown`. */
 function allProbed (router: RunningRouter): Promise<void> {

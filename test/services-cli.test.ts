@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
 import { startBackend, type Handler } from './helpers/backend.js'
 import { runCli, startCli } from './helpers/run-cli.js'
+import { tableRows as allTableRows } from './helpers/table-rows.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { writeRouteFile } from './helpers/services-dir.js'
 
@@ -36,17 +37,9 @@ async function startTcpBackend (t: Test, handler: Handler): Promise<{ server: Se
   return { server, port: (server.address() as { port: number }).port }
 }
 
-/** Rows of the PREFIX / TARGET / SOURCE / STATUS table in `text`, without the HEALTH column (test/health-agreement.test.ts checks that one). */
+/** The table's rows without the HEALTH column (test/health-agreement.test.ts checks that one). */
 function tableRows (text: string): string[][] {
-  const lines = text.split('\n')
-  const start = lines.findIndex((l) => /^PREFIX\s+TARGET\s+SOURCE\s+STATUS\s+HEALTH$/.test(l))
-  if (start === -1) return []
-  const rows: string[][] = []
-  for (const line of lines.slice(start + 1)) {
-    if (line.trim() === '') break
-    rows.push(line.split(/\s{2,}/).slice(0, 4))
-  }
-  return rows
+  return allTableRows(text).map((row) => row.slice(0, 4))
 }
 
 /**
