@@ -1,6 +1,7 @@
 import { METHODS } from 'node:http'
 import replyFrom from '@fastify/reply-from'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerRequest } from 'node:http2'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { FastifyReplyFromHooks } from '@fastify/reply-from'
 import type { RouteStore } from '../routing/route-store.js'
@@ -10,6 +11,7 @@ import { classifyUpstreamError, GatewayError, innermostCode } from './gateway-er
 import { routeLogFields } from '../logging/route-log-fields.js'
 import { applyHeaderRules } from './header-rules.js'
 import { stripResponseHopHeaders, type HeaderMap } from './hop-headers.js'
+import { isResponseFinished } from './response-finished.js'
 import { rewriteLocation } from './rewrite-location.js'
 import type { TrustedProxies } from './trusted-proxies.js'
 import { buildUpstreamHeaders } from './upstream-request-headers.js'
@@ -47,6 +49,8 @@ function retryDelay (): null {
  * to the backend too (issue #10, "Bytes changed").
  */
 function hasBody (req: IncomingMessage): boolean {
+  // HTTP/2 needs no Content-Length (RFC 9113 §8.1.1): a body is whatever DATA frames come before END_STREAM (issue #13).
+  if (req.httpVersionMajor === 2) return (req as unknown as Http2ServerRequest).stream.endAfterHeaders !== true
   const length = req.headers['content-length']
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
@@ -59,7 +63,7 @@ function hasBody (req: IncomingMessage): boolean {
  * 1.7% of the router's CPU in issue #5's profile, docs/benchmarks.md).
  */
 function abortUpstreamIfUnfinished (this: ServerResponse & { aborted?: boolean }): void {
-  if (this.writableFinished) return
+  if (isResponseFinished(this)) return
   // undici reads `aborted` when a request starts: a retry after this point must not go out.
   this.aborted = true
   this.emit('abort')
