@@ -3,7 +3,8 @@ import { constants, type ClientHttp2Session } from 'node:http2'
 import t, { type Test } from 'tap'
 import { expectedAccept } from '../src/upgrade/check-upgrade-response.js'
 import type { WebSocket } from 'ws'
-import { connectH2, extendedConnect, readToEnd, type ConnectReply } from './helpers/h2-connect.js'
+import { extendedConnect, readToEnd, type ConnectReply } from './helpers/h2-connect.js'
+import { openH2 } from './helpers/h2-client.js'
 import { startExtendedConnectHarness, type Harness } from './helpers/extended-connect-harness.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { withTimeout } from './helpers/wait-for.js'
@@ -21,7 +22,7 @@ async function openTunnel (t: Test): Promise<{ h: Harness, session: ClientHttp2S
   const dir = makeTempDir(t)
   const backend = await startWsBackend(t, `${dir}/svc/ws.sock`)
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
-  const session = await connectH2(t, `http://${h.authority}`)
+  const session = await openH2(t, `http://${h.authority}`)
   const connection = backend.nextConnection()
   const reply = await extendedConnect(session, '/svc/ws/', h.authority)
   return { h, session, reply, ws: await connection }
@@ -31,10 +32,10 @@ t.test('an extended CONNECT echoes through the tunnel, and the backend sees a ha
   const dir = makeTempDir(t)
   const backend = await startWsBackend(t, `${dir}/svc/ws.sock`)
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
-  const session = await connectH2(t, `http://${h.authority}`)
+  const session = await openH2(t, `http://${h.authority}`)
   t.equal(session.remoteSettings.enableConnectProtocol, true, 'the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1')
 
-  const reply = await extendedConnect(session, '/svc/ws/feed?x=1', h.authority, { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', cookie: 'a=1' })
+  const reply = await extendedConnect(session, '/svc/ws/feed?x=1', h.authority, { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', cookie: ['a=1', 'b=2'] })
   t.equal(reply.status, 200, 'a verified 101 answers the stream with :status 200')
   t.equal(reply.headers['sec-websocket-accept'], undefined, 'no accept goes to an HTTP/2 client (RFC 8441 §5)')
 
@@ -56,7 +57,8 @@ t.test('an extended CONNECT echoes through the tunnel, and the backend sees a ha
   t.equal(seen?.headers.connection, 'Upgrade')
   t.equal(seen?.headers['x-forwarded-prefix'], '/svc/ws')
   t.equal(seen?.headers['x-forwarded-for'], '127.0.0.1')
-  t.equal(seen?.headers.cookie, 'a=1')
+  t.equal(seen?.headers.cookie, 'a=1; b=2')
+  t.equal(seen?.rawHeaders.filter((name, i) => i % 2 === 0 && name.toLowerCase() === 'cookie').length, 1, 'HTTP/2\'s split cookies go as one line (RFC 9113 §8.2.3)')
   t.notOk(seen?.rawHeaders.some((name, i) => i % 2 === 0 && name.startsWith(':')), 'no pseudo-header reaches the backend')
   t.equal(seen?.rawHeaders.filter((name, i) => i % 2 === 0 && name.toLowerCase() === 'sec-websocket-key').length, 1, 'exactly one key')
 
@@ -79,7 +81,7 @@ t.test('a backend that refuses with 426 answers the stream with :status 426, its
   const backend = await startRawBackend(t, `${dir}/svc/ws.sock`, () =>
     `HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nUpgrade: websocket\r\nConnection: Upgrade, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nX-Backend: yes\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
-  const session = await connectH2(t, `http://${h.authority}`)
+  const session = await openH2(t, `http://${h.authority}`)
   const reply = await extendedConnect(session, '/svc/ws/', h.authority)
   t.equal(reply.status, 426, 'a 426 stays a 426')
   t.equal(reply.headers['x-backend'], 'yes', 'the backend\'s own headers pass')
@@ -103,7 +105,7 @@ t.test('a chunked refusal is decoded and framed by the stream', async (t) => {
   const dir = makeTempDir(t)
   await startRawBackend(t, `${dir}/svc/ws.sock`, () => 'HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nno, y\r\n3\r\nou!\r\n0\r\n\r\n')
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
-  const session = await connectH2(t, `http://${h.authority}`)
+  const session = await openH2(t, `http://${h.authority}`)
   const reply = await extendedConnect(session, '/svc/ws/', h.authority)
   t.equal(reply.status, 403)
   t.equal(reply.headers['transfer-encoding'], undefined)
@@ -116,7 +118,7 @@ t.test('a 101 with a wrong Sec-WebSocket-Accept gets 502 and nothing is tunnelle
   const backend = await startRawBackend(t, `${dir}/svc/ws.sock`, () =>
     `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${expectedAccept('dGhlIHNhbXBsZSBub25jZQ==')}\r\n\r\n`)
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
-  const session = await connectH2(t, `http://${h.authority}`)
+  const session = await openH2(t, `http://${h.authority}`)
   const reply = await extendedConnect(session, '/svc/ws/', h.authority)
   t.equal(reply.status, 502)
   reply.stream.write(maskedFrame('smuggled'))
@@ -135,7 +137,7 @@ t.test('a 2xx that is not a verified 101, or another 1xx, gets 502: on HTTP/2 a 
   let next = 0
   await startRawBackend(t, `${dir}/svc/ws.sock`, () => answers[next++] ?? null)
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
-  const session = await connectH2(t, `http://${h.authority}`)
+  const session = await openH2(t, `http://${h.authority}`)
   for (const answer of answers) {
     const reply = await extendedConnect(session, '/svc/ws/', h.authority)
     t.equal(reply.status, 502, answer.split('\r\n')[0] ?? answer)
@@ -147,7 +149,7 @@ t.test('the subprotocol and Origin are carried to the backend, and its choice ba
   const dir = makeTempDir(t)
   const backend = await startWsBackend(t, `${dir}/svc/ws.sock`, { handleProtocols: (offered) => offered.has('superchat') ? 'superchat' : false })
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }], ['https://app.example'])
-  const session = await connectH2(t, `http://${h.authority}`)
+  const session = await openH2(t, `http://${h.authority}`)
   const reply = await extendedConnect(session, '/svc/ws/', h.authority, { 'sec-websocket-protocol': 'chat, superchat', origin: 'https://app.example' })
   t.equal(reply.status, 200)
   t.equal(reply.headers['sec-websocket-protocol'], 'superchat', 'the backend\'s choice reaches the client')
@@ -161,7 +163,7 @@ t.test('extensions the backend accepts are answered with the 200', async (t) => 
   const dir = makeTempDir(t)
   const backend = await startWsBackend(t, `${dir}/svc/ws.sock`, { perMessageDeflate: true })
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
-  const session = await connectH2(t, `http://${h.authority}`)
+  const session = await openH2(t, `http://${h.authority}`)
   const reply = await extendedConnect(session, '/svc/ws/', h.authority, { 'sec-websocket-extensions': 'permessage-deflate; client_max_window_bits' })
   t.equal(reply.status, 200)
   t.equal(backend.seen[0]?.headers['sec-websocket-extensions'], 'permessage-deflate; client_max_window_bits')
@@ -173,16 +175,17 @@ t.test('the router refuses with the same statuses and JSON bodies as on HTTP/1.1
   const backend = await startWsBackend(t, `${dir}/svc/ws.sock`)
   await startWsBackend(t, `${dir}/svc/nows.sock`)
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }, { key: 'svc/nows', options: { websocket: false } }])
-  const session = await connectH2(t, `http://${h.authority}`)
-  const cases: [string, string, Record<string, string>, number, string, string?][] = [
-    ['a foreign Host', '/svc/ws/', { host: 'evil.example' }, 403, 'forbidden'],
+  const session = await openH2(t, `http://${h.authority}`)
+  const cases: [string, string, Record<string, string>, number, string][] = [
+    ['a foreign :authority', '/svc/ws/', { ':authority': 'evil.example' }, 403, 'forbidden'],
+    ['a foreign :authority and Host', '/svc/ws/', { ':authority': 'evil.example', host: 'evil.example' }, 403, 'forbidden'],
+    ['a Host that differs from :authority', '/svc/ws/', { host: 'evil.example' }, 400, 'bad_request'],
     ['a foreign Origin', '/svc/ws/', { origin: 'https://evil.example' }, 403, 'forbidden'],
     ['a route with websocket: false', '/svc/nows/', {}, 403, 'forbidden'],
     ['no route', '/nothing/here/', {}, 404, 'no_route'],
     ['version 8 (RFC 6455 §4.4)', '/svc/ws/', { 'sec-websocket-version': '8' }, 426, 'upgrade_required']
   ]
-  for (const [name, path, extra, status, code] of cases) {
-    const authority = extra.host ?? h.authority
+  for (const [name, path, { ':authority': authority = h.authority, ...extra }, status, code] of cases) {
     const reply = await extendedConnect(session, path, authority, extra)
     t.equal(reply.status, status, name)
     t.equal(reply.headers['cache-control'], 'no-store', `${name}: not cached`)
@@ -200,7 +203,7 @@ t.test('a request without Sec-WebSocket-Version is served: the router speaks 13 
   const dir = makeTempDir(t)
   const backend = await startWsBackend(t, `${dir}/svc/ws.sock`)
   const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
-  const session = await connectH2(t, `http://${h.authority}`)
+  const session = await openH2(t, `http://${h.authority}`)
   const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': '/svc/ws/', ':authority': h.authority }, { endStream: false })
   const [headers] = await withTimeout(once(stream, 'response'), 10_000, 'the response') as [Record<string, unknown>]
   t.equal(headers[':status'], 200)

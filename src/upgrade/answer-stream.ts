@@ -1,5 +1,6 @@
-import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2'
-import { toErrorBody, type GatewayError } from '../forward/gateway-errors.js'
+import { constants, type Http2ServerResponse, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2'
+import type { GatewayError } from '../forward/gateway-errors.js'
+import { writeStreamError } from '../forward/write-stream-error.js'
 import type { ResponseHead } from './read-response-head.js'
 import { relayedHeaders, type Framing } from './relay-response.js'
 
@@ -27,22 +28,12 @@ export function endAnsweredStream (stream: ServerHttp2Stream): void {
 
 /**
  * A refusal by the router on an HTTP/2 stream: the status and the same JSON
- * body as on HTTP/1.1 (write-raw-error.ts). A 426 names the version
- * (RFC 6455 §4.4) but not Upgrade or Connection, which HTTP/2 forbids
- * (RFC 9113 §8.2.2).
+ * body as on HTTP/1.1 (forward/write-stream-error.ts), then the stream is
+ * ended as any answered one.
  */
-export function refuseStream (stream: ServerHttp2Stream, err: GatewayError): void {
-  if (stream.destroyed || stream.headersSent) {
-    stream.destroy()
-    return
-  }
-  const body = JSON.stringify(toErrorBody(err))
-  const headers: OutgoingHttpHeaders = { ':status': err.status, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }
-  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter)
-  if (err.code === 'upgrade_required') headers['sec-websocket-version'] = '13'
-  stream.respond(headers)
-  stream.end(body)
-  endAnsweredStream(stream)
+export function refuseStream (res: Http2ServerResponse, err: GatewayError): void {
+  writeStreamError(res, err)
+  endAnsweredStream(res.stream)
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2'
+import type { GatewayError } from '../forward/gateway-errors.js'
 import { endAnsweredStream, refuseStream, respondRelayed, respondTunnelOpen } from './answer-stream.js'
 import { buildUpstreamHead } from './build-upstream-head.js'
 import { checkExtendedConnect } from './check-extended-connect.js'
@@ -22,14 +23,13 @@ const NO_HEAD = Buffer.alloc(0)
  * since a 2xx to an extended CONNECT tells the client the tunnel is open
  * (RFC 8441 §5, RFC 9110 §9.3.6): its body would be read as WebSocket frames.
  */
-const EXTENDED_CONNECT: UpgradeProtocol<ServerHttp2Stream> = {
+const EXTENDED_CONNECT: Omit<UpgradeProtocol<ServerHttp2Stream>, 'refuse'> = {
   check: checkExtendedConnect,
   buildHead: (req, match, handshake, proxies) => buildUpstreamHead(req, match, proxies, handshake.key),
   judge: (head, handshake) => {
     const verdict = judgeUpgradeResponse(head, handshake.key)
     return verdict === 'relay' && head.status < 300 ? 'invalid' : verdict
   },
-  refuse: refuseStream,
   sendHead: respondRelayed,
   finish: endAnsweredStream,
   confirm: respondTunnelOpen
@@ -49,5 +49,9 @@ function asUpgradeRequest (req: Http2ServerRequest): IncomingMessage {
 /** The tunnel entry for RFC 8441 extended CONNECTs; the steps are in run-upgrade.ts. */
 export function createExtendedConnectHandler (deps: UpgradeDeps): ExtendedConnectListener {
   const logFor = createRouteLoggers(deps.logger)
-  return (req) => startUpgrade(asUpgradeRequest(req), req.stream, NO_HEAD, EXTENDED_CONNECT, deps, logFor)
+  return (req, res) => {
+    // A refusal is written through the response, as the h2 server's own are (forward/write-stream-error.ts).
+    const protocol = { ...EXTENDED_CONNECT, refuse: (_stream: ServerHttp2Stream, err: GatewayError) => refuseStream(res, err) }
+    startUpgrade(asUpgradeRequest(req), req.stream, NO_HEAD, protocol, deps, logFor)
+  }
 }

@@ -1,22 +1,6 @@
-import { connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type SecureClientSessionOptions } from 'node:http2'
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader } from 'node:http2'
 import { once } from 'node:events'
 import { DEADLINE_MS, withTimeout } from './wait-for.js'
-
-interface Teardown { teardown (fn: () => unknown): void }
-
-/**
- * An HTTP/2 session to `origin` (`http://` for prior-knowledge cleartext,
- * `https://` with ALPN h2), resolved once the server's SETTINGS arrived: a
- * client may send an extended CONNECT only after it has seen
- * SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3).
- */
-export async function connectH2 (t: Teardown, origin: string, options: SecureClientSessionOptions = {}): Promise<ClientHttp2Session> {
-  const session = connect(origin, options)
-  session.on('error', () => {})
-  t.teardown(() => { session.destroy() })
-  await withTimeout(once(session, 'remoteSettings'), DEADLINE_MS, `HTTP/2 SETTINGS from ${origin}`)
-  return session
-}
 
 export interface ConnectReply {
   readonly stream: ClientHttp2Stream
@@ -30,8 +14,12 @@ export interface ConnectReply {
   serverClosed (): Promise<void>
 }
 
-/** A raw RFC 8441 extended CONNECT for `path`, resolved with the response HEADERS. */
-export async function extendedConnect (session: ClientHttp2Session, path: string, authority: string, extra: Record<string, string> = {}, protocol = 'websocket'): Promise<ConnectReply> {
+/**
+ * A raw RFC 8441 extended CONNECT for `path`, resolved with the response
+ * HEADERS. The session must have seen the server's SETTINGS (openH2 waits
+ * for them): a client may send one only after SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3).
+ */
+export async function extendedConnect (session: ClientHttp2Session, path: string, authority: string, extra: Record<string, string | string[]> = {}, protocol = 'websocket'): Promise<ConnectReply> {
   const stream = session.request({
     ':method': 'CONNECT',
     ':protocol': protocol,
