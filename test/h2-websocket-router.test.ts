@@ -47,7 +47,7 @@ t.test('an extended CONNECT over TLS and HTTP/2 echoes a masked frame through th
   t.equal(router.router.tunnels.registry.list().length, 1)
   const closed = router.waitForLog((line) => line.msg === 'websocket tunnel closed')
   reply.stream.end()
-  t.equal((await closed).reason, 'end')
+  t.match(await closed, { reason: 'end', http: '2' }, 'logged as an HTTP/2 tunnel')
 })
 
 t.test('through the router, a foreign :authority gets 403 and a backend\'s 426 stays a 426', async (t) => {

@@ -18,10 +18,10 @@ import { maskedFrame, OPCODE_TEXT, readFrame } from './helpers/ws-frames.js'
 const KEY_FORMAT = /^[A-Za-z0-9+/]{22}==$/
 
 /** An open tunnel to an echo backend on `/svc/ws/`, with the backend's side of it. */
-async function openTunnel (t: Test): Promise<{ h: Harness, session: ClientHttp2Session, reply: ConnectReply, ws: WebSocket }> {
+async function openTunnel (t: Test, idleTimeoutMs = 0): Promise<{ h: Harness, session: ClientHttp2Session, reply: ConnectReply, ws: WebSocket }> {
   const dir = makeTempDir(t)
   const backend = await startWsBackend(t, `${dir}/svc/ws.sock`)
-  const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
+  const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }], [], idleTimeoutMs)
   const session = await openH2(t, `http://${h.authority}`)
   const connection = backend.nextConnection()
   const reply = await extendedConnect(session, '/svc/ws/', h.authority)
@@ -242,4 +242,13 @@ t.test('a registry drain cuts an HTTP/2 tunnel, both sides', async (t) => {
   t.equal((await h.waitForLog('websocket tunnel closed')).reason, 'shutdown')
   const late = await extendedConnect(session, '/svc/ws/', h.authority)
   t.equal(late.status, 503, 'a draining router refuses new tunnels')
+})
+
+t.test('a quiet HTTP/2 tunnel is cut by the idle timeout, both sides', async (t) => {
+  const { h, reply, ws } = await openTunnel(t, 300)
+  const backendClosed = once(ws, 'close')
+  await reply.serverClosed()
+  await withTimeout(backendClosed, 10_000, 'the backend side to close')
+  t.equal(reply.stream.rstCode, constants.NGHTTP2_CANCEL, 'reset with CANCEL')
+  t.equal((await h.waitForLog('websocket tunnel closed')).reason, 'idle')
 })

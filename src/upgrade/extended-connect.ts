@@ -24,6 +24,7 @@ const NO_HEAD = Buffer.alloc(0)
  * (RFC 8441 §5, RFC 9110 §9.3.6): its body would be read as WebSocket frames.
  */
 const EXTENDED_CONNECT: Omit<UpgradeProtocol<ServerHttp2Stream>, 'refuse'> = {
+  http: '2',
   check: checkExtendedConnect,
   buildHead: (req, match, handshake, proxies) => buildUpstreamHead(req, match, proxies, handshake.key),
   judge: (head, handshake) => {

@@ -53,12 +53,13 @@ export function startUpgrade<C extends Duplex> (req: IncomingMessage, client: C,
  * awaits, and a tunnel may stay open for days, so only what the closing line
  * needs is held here (issue #5: RSS per idle tunnel).
  */
-function openTunnel (input: SpliceInput, opened: OpenTunnel, entry: TunnelEntry, log: Logger, url: string | undefined, startedAt: number): void {
-  log.info({ url }, 'websocket tunnel open')
+function openTunnel (input: SpliceInput, opened: OpenTunnel, entry: TunnelEntry, log: Logger, url: string | undefined, http: '1.1' | '2', startedAt: number): void {
+  log.info({ url, http }, 'websocket tunnel open')
   void spliceTunnel(input).then((result) => {
     opened.end()
     log.info({
       url,
+      http,
       ms: Math.round(performance.now() - startedAt),
       bytesIn: result.bytesClientToBackend,
       bytesOut: result.bytesBackendToClient,
@@ -117,7 +118,7 @@ async function tunnel<C extends Duplex> (req: IncomingMessage, client: C, head: 
       stats: opened,
       idleTimeoutMs: timeouts.tunnelIdleMs ?? deps.idleTimeoutMs,
       onMeter: (meter) => entry.attachMeter(meter)
-    }, opened, entry, log, req.url, startedAt)
+    }, opened, entry, log, req.url, protocol.http, startedAt)
   } catch (err) {
     pending.stop()
     const failure = pending.gone ? new GatewayError('client_closed', { service: route.service }) : classifyUpstreamError(err, route.service)

@@ -18,6 +18,7 @@ export type { UpgradeDeps } from './upgrade-deps.js'
  * back as the backend's raw HTTP/1.1 bytes.
  */
 const HTTP1_UPGRADE: UpgradeProtocol<Duplex> = {
+  http: '1.1',
   check: checkHandshake,
   buildHead: (req, match, _handshake, proxies) => buildUpstreamHead(req, match, proxies),
   judge: (head, handshake) => judgeUpgradeResponse(head, handshake.key),

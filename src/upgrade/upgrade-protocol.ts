@@ -18,6 +18,8 @@ import type { AnswerWriter } from './relay-response.js'
  * protocol, not one per tunnel.
  */
 export interface UpgradeProtocol<C extends Duplex> extends AnswerWriter<C> {
+  /** The client's HTTP version, on the tunnel's log lines: `2` is an RFC 8441 tunnel. */
+  readonly http: '1.1' | '2'
   /** Step 1: throws the GatewayError the client gets unless the request is a handshake this protocol tunnels. */
   check (req: IncomingMessage): Handshake
   /** Step 3: the HTTP/1.1 Upgrade request head for the backend. */

@@ -52,7 +52,7 @@ function tableOf (dir: string, routes: readonly HarnessRoute[]): RouteTable {
  * knowledge), with the router-side deps built as start-router.ts builds
  * them: real route table, registry, stats, Host/Origin guard and passive health.
  */
-export async function startExtendedConnectHarness (t: Teardown, dir: string, routes: readonly HarnessRoute[], allowedOrigins: readonly string[] = []): Promise<Harness> {
+export async function startExtendedConnectHarness (t: Teardown, dir: string, routes: readonly HarnessRoute[], allowedOrigins: readonly string[] = [], idleTimeoutMs = 0): Promise<Harness> {
   const store = new RouteStore()
   const table = tableOf(dir, routes)
   store.swap(table)
@@ -79,7 +79,7 @@ export async function startExtendedConnectHarness (t: Teardown, dir: string, rou
     logger,
     connectTimeoutMs: 5_000,
     handshakeTimeoutMs: 5_000,
-    idleTimeoutMs: 0,
+    idleTimeoutMs,
     health
   })
   // Node's compatibility layer, which emits `connect`, exists only once a `request` listener does (as Fastify's will).
