@@ -252,3 +252,46 @@ t.test('a quiet HTTP/2 tunnel is cut by the idle timeout, both sides', async (t)
   t.equal(reply.stream.rstCode, constants.NGHTTP2_CANCEL, 'reset with CANCEL')
   t.equal((await h.waitForLog('websocket tunnel closed')).reason, 'idle')
 })
+
+t.test('a client that does not read holds the backend back through HTTP/2 flow control, and then gets every byte', async (t) => {
+  const MiB = 1024 * 1024
+  const total = 64 * MiB
+  const dir = makeTempDir(t)
+  let pushed = 0
+  await startWsBackend(t, `${dir}/svc/ws.sock`, {
+    onConnection: (ws) => {
+      const chunk = Buffer.alloc(MiB, 0x61)
+      // One frame in flight at a time, so the backend itself buffers almost nothing.
+      const next = (err?: Error | null): void => {
+        if ((err !== undefined && err !== null) || pushed >= total) return
+        pushed += MiB
+        ws.send(chunk, { binary: true }, next)
+      }
+      next()
+    }
+  })
+  const h = await startExtendedConnectHarness(t, dir, [{ key: 'svc/ws' }])
+  const session = await openH2(t, `http://${h.authority}`)
+  const reply = await extendedConnect(session, '/svc/ws/', h.authority)
+  reply.stream.pause()
+  // Stalled once many round trips through the router went by while the backend's frame stayed pending.
+  let last = -1
+  let still = 0
+  while (still < 20) {
+    const probe = session.request({ ':path': '/probe' })
+    probe.resume()
+    await withTimeout(once(probe, 'close'), 10_000, 'a probe request')
+    still = pushed === last ? still + 1 : 0
+    last = pushed
+  }
+  t.ok(pushed < 16 * MiB, `the backend stalled after ${pushed / MiB} MiB of ${total / MiB}`)
+  let received = 0
+  reply.stream.on('data', (chunk: Buffer) => { received += chunk.length })
+  const wire = total + (total / MiB) * 10
+  await withTimeout(new Promise<void>((resolve) => {
+    const check = (): void => { if (received >= wire) resolve() }
+    reply.stream.on('data', check)
+    reply.stream.resume()
+  }), 30_000, 'every byte')
+  t.equal(received, wire, 'all 64 MiB of frames arrived')
+})
