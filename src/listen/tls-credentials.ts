@@ -12,7 +12,8 @@ export interface TlsFiles {
 export interface TlsCredentials {
   readonly context: SecureContextOptions
   readonly subject: string
-  /** ISO date the certificate expires. */
+  /** ISO dates the certificate is valid from and to. */
+  readonly validFrom: string
   readonly validTo: string
   /** True when the certificate is outside its validity dates now: it is used anyway, with a warning. */
   readonly expired: boolean
@@ -57,8 +58,9 @@ function parseCertificate (pem: string, file: string): X509Certificate {
 function parseKey (pem: string, file: string): KeyObject {
   try {
     return createPrivateKey(pem)
-  } catch (err) {
-    const encrypted = /passphrase/i.test((err as Error).message)
+  } catch {
+    // OpenSSL 3 says only "interrupted or cancelled" (no passphrase callback), so the PEM itself is read.
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m.test(pem)
     throw new TlsCredentialsError(encrypted
       ? `the TLS key ${file} is encrypted: give sockrouter an unencrypted key (readable by its user only)`
       : `the TLS key ${file} is not a PEM private key`)
@@ -109,11 +111,13 @@ export async function loadTlsCredentials (files: TlsFiles): Promise<TlsCredentia
   const context: SecureContextOptions = { cert, key, minVersion: MIN_VERSION }
   checkContext(context, files)
   const now = Date.now()
+  const validFrom = new Date(leaf.validFrom)
   const validTo = new Date(leaf.validTo)
   return {
     context,
     subject: leaf.subjectAltName ?? leaf.subject.replace(/\n/g, ', '),
+    validFrom: validFrom.toISOString(),
     validTo: validTo.toISOString(),
-    expired: now > validTo.getTime() || now < new Date(leaf.validFrom).getTime()
+    expired: now > validTo.getTime() || now < validFrom.getTime()
   }
 }

@@ -111,5 +111,6 @@ function sameFiles (a: TlsCredentials, b: TlsCredentials): boolean {
 
 /** An expired or not-yet-valid certificate still serves (a client may choose to accept it), but the operator hears of it. */
 export function warnExpired (log: Logger, files: TlsFiles, credentials: TlsCredentials): void {
-  log.warn({ cert: files.certFile, validTo: credentials.validTo }, `the TLS certificate ${files.certFile} is not valid now (it expires ${credentials.validTo}): clients will refuse it`)
+  const when = Date.parse(credentials.validTo) < Date.now() ? `it expired ${credentials.validTo}` : `it is valid from ${credentials.validFrom}`
+  log.warn({ cert: files.certFile, validFrom: credentials.validFrom, validTo: credentials.validTo }, `the TLS certificate ${files.certFile} is not valid now (${when}): clients will refuse it`)
 }
