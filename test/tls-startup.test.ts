@@ -2,7 +2,10 @@ import { execFile } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import pino from 'pino'
 import t from 'tap'
+import { parseListenAddress } from '../src/listen/listen-address.js'
+import { startRouter } from '../src/start-router.js'
 import { runCli, startCli } from './helpers/run-cli.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { makeTestCert } from './helpers/tls-cert.js'
@@ -110,4 +113,16 @@ t.test('an expired certificate starts with a warning and is served', async (t) =
   t.equal(socket.getPeerCertificate().subject.CN, 'expired.test')
   t.equal(socket.getPeerCertificate().valid_to, 'Jan  2 00:00:00 2020 GMT')
   socket.destroy()
+})
+
+t.test('TLS asked for under socket activation fails at start instead of serving cleartext', async (t) => {
+  const dir = makeTempDir(t)
+  const cert = await makeTestCert(dir)
+  // systemd's sockets replace --listen and are plain TCP; the check comes before any of them is used, so fd 99 is never touched.
+  const inheritedFds = [{ fd: 99, address: parseListenAddress('127.0.0.1:9988') }]
+  const base = { socketDir: join(dir, 's'), inheritedFds, upstreamTimeoutMs: 60_000, connectTimeoutMs: 5_000, shutdownGraceMs: 1_000, logger: pino({ level: 'silent' }) }
+  const message = 'TLS is asked for (--tls-cert or --listen https://), but the listeners come from systemd (LISTEN_FDS) and serve plain HTTP: for TLS, let sockrouter bind --listen https://HOST:PORT itself, without sockrouter.socket'
+  await t.rejects(startRouter({ ...base, listen: [parseListenAddress('https://127.0.0.1:0')], tls: cert }), { code: 'tls', message })
+  await t.rejects(startRouter({ ...base, listen: [parseListenAddress('127.0.0.1:0')], tls: cert }), { code: 'tls', message }, '--tls-cert alone')
+  await t.rejects(startRouter({ ...base, listen: [parseListenAddress('https://127.0.0.1:0')] }), { code: 'tls', message }, 'an https:// --listen alone')
 })
