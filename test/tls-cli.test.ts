@@ -17,3 +17,12 @@ t.test('sockrouter routes reads an https:// listener and prints via-router comma
   t.match(res.stdout, /\/svc\/api\//)
   t.match(res.stdout, `curl -k https://127.0.0.1:${port}/svc/api/`)
 })
+
+t.test('--admin-listen refuses https:// and h2c:// with one usage line: the admin surface is plain HTTP/1.1', async (t) => {
+  for (const address of ['https://127.0.0.1:0', 'h2c://127.0.0.1:0']) {
+    const res = await runCli(['--admin-listen', address])
+    t.equal(res.code, 2)
+    t.match(res.stderr, /^sockrouter: --admin-listen: .*use unix:\/path or a loopback HOST:PORT/)
+    t.equal(res.stderr.trim().split('\n').length, 1)
+  }
+})
