@@ -373,7 +373,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
       const from = fd !== undefined ? { fd: fd.fd } : {}
       log.info({ address: formatListenAddress(listener.address), ...from }, `listening on ${formatListenAddress(listener.address)}${fd !== undefined ? ` (fd ${fd.fd} from systemd)` : ''}`)
     }
-    await tls?.watch()
+    tls?.watch()
   } catch (err) {
     // Whatever failed, nothing opened so far outlives it: the watcher, the Agent, the app (issue #10).
     await Promise.all([...listeners, ...adminListeners].map(closeListener))

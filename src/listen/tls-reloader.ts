@@ -1,7 +1,7 @@
-import { dirname, resolve } from 'node:path'
+import { watch, type FSWatcher } from 'node:fs'
+import { basename, dirname, resolve } from 'node:path'
 import type { Server as TlsServer } from 'node:tls'
 import type { Logger } from 'pino'
-import { watchDirectories, type DirectoryWatch } from '../discovery/watch-directory.js'
 import { loadTlsCredentials, type TlsCredentials, type TlsFiles } from './tls-credentials.js'
 
 /**
@@ -13,11 +13,17 @@ const SETTLE_MS = 150
 
 /**
  * Keeps every TLS listener on the current certificate (issue #13). Reloads on
- * SIGHUP (`reload()`) and when anything changes in the directories of the
- * two files: a rename over a file, certbot's re-pointed symlinks in
- * live/NAME/, and a Kubernetes secret's `..data` symlink swap, where the
- * files named on the command line never change themselves. A file-change
- * reload that finds both files as they were does nothing.
+ * SIGHUP (`reload()`) and when an entry that can change them changes in
+ * their directories: either file itself (written in place, or a rename or
+ * certbot's re-pointed symlink in live/NAME/ over it), or a Kubernetes
+ * secret's `..data` symlink swap (any `..` entry), where the files named on
+ * the command line never change themselves. A file-change reload that finds
+ * both files as they were does nothing.
+ *
+ * Plain fs.watch (inotify), filtered on the entry's name: a certificate kept
+ * beside a busy file (an access log) must cost nothing per write. Through
+ * chokidar every write there cost a stat and a readdir: a quarter of the
+ * router's CPU under load in the bench (issue #13).
  * `setSecureContext` only affects handshakes from then on: open connections
  * keep the certificate they were made with and are never dropped. A reload
  * that fails keeps the old certificate and logs why.
@@ -27,7 +33,7 @@ export class TlsReloader {
   readonly #log: Logger
   readonly #servers = new Set<TlsServer>()
   #current: TlsCredentials
-  #watch: DirectoryWatch | null = null
+  readonly #watchers: FSWatcher[] = []
   #timer: NodeJS.Timeout | undefined
   #closed = false
   /** Reloads run one after the other, so a slow earlier one never undoes a later one. */
@@ -49,9 +55,24 @@ export class TlsReloader {
     server.once('close', () => this.#servers.delete(server))
   }
 
-  async watch (): Promise<void> {
-    const dirs = [...new Set([this.#files.certFile, this.#files.keyFile].map((p) => dirname(resolve(p))))]
-    this.#watch = await watchDirectories(dirs, () => this.#schedule(), (err) => this.#log.warn({ err: { code: (err as NodeJS.ErrnoException).code } }, 'cannot watch the TLS certificate files; SIGHUP still reloads them'))
+  watch (): void {
+    const paths = [this.#files.certFile, this.#files.keyFile].map((p) => resolve(p))
+    const names = new Set(paths.map((p) => basename(p)))
+    const cannotWatch = (err: NodeJS.ErrnoException): void => {
+      this.#log.warn({ err: { code: err.code } }, 'cannot watch the TLS certificate files; SIGHUP still reloads them')
+    }
+    for (const dir of new Set(paths.map((p) => dirname(p)))) {
+      try {
+        const watcher = watch(dir, { persistent: false }, (_event, name) => {
+          // No name: the kernel could not say (an overflowed queue); a reload that finds nothing new is cheap.
+          if (name === null || names.has(name) || name.startsWith('..')) this.#schedule()
+        })
+        watcher.on('error', cannotWatch)
+        this.#watchers.push(watcher)
+      } catch (err) {
+        cannotWatch(err as NodeJS.ErrnoException)
+      }
+    }
   }
 
   #schedule (): void {
@@ -101,7 +122,7 @@ export class TlsReloader {
   async close (): Promise<void> {
     this.#closed = true
     clearTimeout(this.#timer)
-    await this.#watch?.close()
+    for (const watcher of this.#watchers) watcher.close()
   }
 }
 
