@@ -131,7 +131,8 @@ export async function h2load (path: string, e: Endpoint, o: H2loadOptions): Prom
   } catch (err) {
     throw new Error(`${(err as Error).message} (exit ${String(code)}${child.stderrTail() === '' ? '' : `: ${child.stderrTail()}`})`)
   }
-  if (summary.alpn !== o.protocol) throw new Error(`h2load negotiated ${summary.alpn}, not ${o.protocol}`)
+  // No ALPN line at all: no connection got through its TLS handshake, and h2load says no more than that.
+  if (summary.alpn !== o.protocol) throw new Error(`h2load negotiated ${summary.alpn === 'none' ? 'no protocol (no connection got through)' : summary.alpn}, not ${o.protocol}`)
   const latencies = parseH2loadLog(await readFile(o.logFile, 'utf8'))
   await rm(o.logFile, { force: true })
   const [p50, p99] = latencies.percentiles([50, 99])
