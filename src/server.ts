@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
+import type { Server as NetServer, Socket } from 'node:net'
+import type { Server as TlsServer, TlsOptions } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
@@ -22,6 +23,9 @@ import { registerAccessLog } from './logging/access-log.js'
 import { registerRequestMetrics } from './metrics/request-metrics.js'
 import type { RouterMetrics } from './metrics/router-metrics.js'
 import { ignoreUpgrade, isWebSocketUpgrade } from './listen/ignore-upgrade.js'
+import { ALPN_PROTOCOLS, sendH2ByAlpn } from './listen/h2-dispatch.js'
+import { createH2Server, type H2RequestHandler, type H2Sessions } from './listen/h2-server.js'
+import type { ListenScheme } from './listen/listen-address.js'
 import { createChildLoggerFactory } from './logging/child-logger-factory.js'
 import { lingerThenDestroy } from './upgrade/close-client.js'
 import { checkRequestHost } from './routing/request-host.js'
@@ -38,6 +42,8 @@ export interface ServerDeps {
   readonly startedAt?: number
   /** Handles the `upgrade` event of every listener (issue #3); plain HTTP never sees upgrades then. */
   readonly onUpgrade?: UpgradeListener
+  /** RFC 8441 WebSocket over HTTP/2 (issue #13); left out, an extended CONNECT gets 501. */
+  readonly onExtendedConnect?: H2RequestHandler
   /** Refuses requests whose `Host` is not allowed (DNS-rebinding guard, issue #3); null lets it through. */
   readonly checkHost?: (req: IncomingMessage) => GatewayError | null
   /** Current services.d errors, shown by the health endpoint. */
@@ -67,10 +73,20 @@ export function adminDepsOf (deps: ServerDeps): AdminDeps {
   return { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null), shutdown: deps.shutdown, metrics: deps.metrics, activity: deps.metrics?.activity }
 }
 
+/** A listener's server, and its HTTP/2 side on an https:// or h2c:// one (issue #13). */
+export interface ListenerServer {
+  readonly server: NetServer
+  readonly sessions: H2Sessions | null
+}
+
 export interface BuiltServer {
   readonly app: FastifyInstance
-  /** A further listener with the same handler, for each extra `--listen`. */
-  createListenerServer (): Server
+  /**
+   * A further listener with the same handler, for each extra `--listen`:
+   * cleartext HTTP/1.1, TLS with HTTP/2 and HTTP/1.1 by ALPN (`https`, with
+   * `tls`), or HTTP/2 with prior knowledge only (`h2c`).
+   */
+  createListenerServer (scheme?: ListenScheme, tls?: TlsOptions): ListenerServer
 }
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
@@ -82,7 +98,8 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
  * longer than a browser's, as nginx's 75 s is.
  */
 function configureServer (server: Server, bounds: ClientBounds): Server {
-  applyClientBounds(server, bounds)
+  // A raw 503 means nothing inside a TLS handshake: a refused TLS client is just closed.
+  applyClientBounds(server, bounds, !('setSecureContext' in server))
   // sockrouter is a reverse proxy, not a forward proxy: CONNECT gets a clear 405 instead of a silent close.
   // In turn like an upgrade: a 405 written at once would cut off the responses pipelined before it (issue #10, fuzzer).
   server.on('connect', upgradeInTurn((_req: IncomingMessage, socket: Duplex) => {
@@ -92,9 +109,11 @@ function configureServer (server: Server, bounds: ClientBounds): Server {
     lingerThenDestroy(socket)
   }))
   server.requestTimeout = 0
-  server.keepAliveTimeout = 72_000
+  server.keepAliveTimeout = KEEP_ALIVE_MS
   return server
 }
+
+const KEEP_ALIVE_MS = 72_000
 
 /**
  * Node sends every request with `Connection: upgrade` to the `upgrade`
@@ -175,13 +194,36 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   await registerHttpForwarder(app, { store: deps.store, pools: deps.pools, trustedProxies: deps.trustedProxies })
   await app.ready()
 
+  const createH2 = (): H2Sessions => createH2Server({
+    onRequest: handler as RequestHandler,
+    onExtendedConnect: deps.onExtendedConnect,
+    firstStreamTimeoutMs: bounds.headerTimeoutMs,
+    idleTimeoutMs: KEEP_ALIVE_MS,
+    logger: deps.logger
+  })
+  const http1Server = (tls?: TlsOptions): Server => {
+    const server = configureServer(createInOrderServer(handler as RequestHandler, tls), bounds)
+    server.on('clientError', onClientError)
+    listenForUpgrades(server, deps.onUpgrade)
+    return server
+  }
+
   return {
     app,
-    createListenerServer () {
-      const server = configureServer(createInOrderServer(handler as RequestHandler), bounds)
-      server.on('clientError', onClientError)
-      listenForUpgrades(server, deps.onUpgrade)
-      return server
+    createListenerServer (scheme, tls) {
+      if (scheme === 'h2c') {
+        // Prior knowledge only (RFC 9113 §3.3): the client behind a TLS-terminating balancer knows what it talks to.
+        const sessions = createH2()
+        bounds.connections?.guard(sessions.server, false)
+        return { server: sessions.server, sessions }
+      }
+      if (scheme !== 'https') return { server: http1Server(), sessions: null }
+      const sessions = createH2()
+      // Node's TLS handshake timeout is 120 s; a handshake is part of the request head's time (slowloris, issue #10).
+      const handshakeTimeout = bounds.headerTimeoutMs > 0 ? bounds.headerTimeoutMs : undefined
+      const server = http1Server({ ...tls, ALPNProtocols: ALPN_PROTOCOLS, handshakeTimeout })
+      sendH2ByAlpn(server as unknown as TlsServer, sessions.server)
+      return { server, sessions }
     }
   }
 }

@@ -1,5 +1,7 @@
 import { access, constants, mkdir, stat } from 'node:fs/promises'
+import type { Server as HttpServer } from 'node:http'
 import { dirname } from 'node:path'
+import type { Server as TlsServer } from 'node:tls'
 import type { Logger } from 'pino'
 import { chmod } from 'node:fs/promises'
 import { isLoopbackAddress } from './admin/admin-access.js'
@@ -14,7 +16,9 @@ import { RouteHealth } from './health/route-health.js'
 import { ConnectionLimiter } from './listen/connection-limiter.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
 import { maxConnectionsFor, readOpenFileLimit } from './listen/open-file-limit.js'
-import { closeListener, listenOn, type Listener } from './listen/start-listeners.js'
+import { closeListener, cutListener, listenOn, type Listener } from './listen/start-listeners.js'
+import { loadTlsCredentials, type TlsFiles } from './listen/tls-credentials.js'
+import { TlsReloader, warnExpired } from './listen/tls-reloader.js'
 import { listenOnFd, type InheritedFd } from './listen/inherited-fds.js'
 import { buildRouteTable, type Skipped } from './routing/build-route-table.js'
 import { routeLogFields } from './logging/route-log-fields.js'
@@ -67,6 +71,8 @@ export interface RouterOptions {
   readonly adminListen?: readonly ListenAddress[]
   /** `--public-admin`: non-loopback public listeners serve the read-only admin surface too (issue #12). */
   readonly publicAdmin?: boolean
+  /** `--tls-cert` and `--tls-key`, for the https:// listeners (issue #13). */
+  readonly tls?: TlsFiles | null
 }
 
 /** What one rescan did (issue #12: SIGHUP logs it). */
@@ -102,6 +108,12 @@ export interface RunningRouter {
   skipped (): readonly Skipped[]
   /** Full rescan of the socket dir and services.d, as SIGHUP does; never rejects. */
   rescan (): Promise<RescanResult>
+  /**
+   * Reads --tls-cert and --tls-key again, as SIGHUP does (issue #13): true if
+   * the https:// listeners now use them, false (old certificate kept, error
+   * logged) if not or if there are none. Never rejects.
+   */
+  reloadTls (reason: string): Promise<boolean>
   /** Stops accepting, lets in-flight requests finish for the grace period, then cuts the rest. */
   close (): Promise<void>
 }
@@ -216,10 +228,33 @@ async function rescanCollecting (store: RouteStore, discovery: SnapshotSource): 
   return { changes, failure: discovery.failure?.message ?? null }
 }
 
+/**
+ * The certificate for the https:// listeners, checked before anything starts
+ * (issue #13): a bad one is one line and exit 1, not a failed handshake later.
+ */
+async function prepareTls (listen: readonly ListenAddress[], files: TlsFiles | null, log: Logger): Promise<TlsReloader | null> {
+  const secure = listen.filter((a) => a.kind === 'tcp' && a.scheme === 'https')
+  if (secure.length === 0) {
+    if (files !== null) throw new StartupError('tls', '--tls-cert and --tls-key are set, but no --listen https://HOST:PORT address uses them')
+    return null
+  }
+  if (files === null) throw new StartupError('tls', `--listen ${formatListenAddress(secure[0] as ListenAddress)} needs --tls-cert FILE and --tls-key FILE`)
+  let credentials
+  try {
+    credentials = await loadTlsCredentials(files)
+  } catch (err) {
+    throw new StartupError('tls', (err as Error).message)
+  }
+  log.info({ cert: files.certFile, subject: credentials.subject, validTo: credentials.validTo }, `TLS certificate for ${credentials.subject}, valid to ${credentials.validTo}`)
+  if (credentials.expired) warnExpired(log, files, credentials)
+  return new TlsReloader(files, credentials, log)
+}
+
 /** Wires discovery → pure table build → atomic swap → forwarders, then listens. */
 export async function startRouter (options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger
   const trustedProxies = parseTrustedProxies(options.trustedProxies ?? [])
+  const tls = await prepareTls(options.listen, options.tls ?? null, log)
   await prepareSocketDir(options.socketDir)
 
   const store = new RouteStore()
@@ -319,16 +354,22 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
       await listenAdmin(adminBuilt, adminListen, log, adminListeners)
     }
     for (const [i, address] of listen.entries()) {
-      const server = i === 0 ? built.app.server : built.createListenerServer()
+      const scheme = address.kind === 'tcp' ? address.scheme : undefined
+      const { server, sessions } = i === 0 && scheme === undefined
+        ? { server: built.app.server, sessions: null }
+        : built.createListenerServer(scheme, tls?.credentials.context)
+      if (scheme === 'https') tls?.add(server as unknown as TlsServer)
       const fd = inherited[i]
-      const listener = fd !== undefined ? await listenOnFd(server, fd) : await listenOn(server, address)
+      const listener = fd !== undefined ? await listenOnFd(server as HttpServer, fd) : await listenOn(server, address, sessions)
       listeners.push(listener)
       const from = fd !== undefined ? { fd: fd.fd } : {}
       log.info({ address: formatListenAddress(listener.address), ...from }, `listening on ${formatListenAddress(listener.address)}${fd !== undefined ? ` (fd ${fd.fd} from systemd)` : ''}`)
     }
+    await tls?.watch()
   } catch (err) {
     // Whatever failed, nothing opened so far outlives it: the watcher, the Agent, the app (issue #10).
     await Promise.all([...listeners, ...adminListeners].map(closeListener))
+    await tls?.close()
     prober.close()
     await discovery.close()
     await pools.close()
@@ -352,9 +393,10 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, options.shutdownGraceMs) })
     await Promise.race([closed, grace])
     clearTimeout(timer)
-    for (const l of all) l.server.closeAllConnections()
+    for (const l of all) cutListener(l)
     await tunnelsDrained
     await closed
+    await tls?.close()
     await discovery.close()
     await pools.close()
     await app.close()
@@ -374,6 +416,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     configErrors,
     skipped: () => skipped,
     rescan: () => rescanCollecting(store, discovery),
+    reloadTls: (reason) => tls?.reload(reason) ?? Promise.resolve(false),
     close: () => (closing ??= close())
   }
 }

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path'
-import type { ListenAddress } from '../listen/listen-address.js'
+import { listenOrigin, type ListenAddress } from '../listen/listen-address.js'
 import type { Logger } from 'pino'
 import type { DemoService } from '../demo/demo-service.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
@@ -48,6 +48,8 @@ function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService 
     process.on('SIGHUP', () => {
       log.info('SIGHUP: rescanning the socket directory and reloading services.d')
       void reloadWithLog(() => router.rescan(), log, 'SIGHUP')
+      // The TLS certificate too (issue #13); the reload logs its own outcome.
+      void router.reloadTls('SIGHUP')
     })
   })
 }
@@ -72,11 +74,8 @@ async function run (options: CliOptions, env: NodeJS.ProcessEnv, io: MainIo): Pr
     throw err
   }
   if (demo !== null) {
-    const first = router.listeners[0]?.address
-    if (first?.kind === 'tcp') {
-      const origin = `http://${first.host.includes(':') ? `[${first.host}]` : first.host}:${first.port}`
-      log.info(`demo: open ${origin}/demo/ui/ (the dashboard: ${origin}/_sockrouter/)`)
-    }
+    const origin = router.listeners[0] === undefined ? null : listenOrigin(router.listeners[0].address)
+    if (origin !== null) log.info(`demo: open ${origin}/demo/ui/ (the dashboard: ${origin}/_sockrouter/)`)
   }
   return await waitForShutdown(router, log, demo)
 }

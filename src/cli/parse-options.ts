@@ -4,6 +4,7 @@ import { parseDuration } from '../config/parse-duration.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import { parseProxyRange } from '../forward/trusted-proxies.js'
 import { parseListenAddress, type ListenAddress } from '../listen/listen-address.js'
+import type { TlsFiles } from '../listen/tls-credentials.js'
 import type { LogFormat, LogLevel } from '../logging/create-logger.js'
 import { defaultSocketDir, OPTIONS } from './option-table.js'
 
@@ -42,6 +43,8 @@ export interface CliOptions {
   /** Active health checks (issue #12); 0 = off. */
   readonly healthIntervalMs: number
   readonly healthPath: string
+  /** `--tls-cert` and `--tls-key` (issue #13), absolute; null when neither is given. */
+  readonly tls: TlsFiles | null
 }
 
 export class UsageError extends Error {
@@ -173,6 +176,11 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   const healthPath = (values['health-path'] as string | undefined) ?? fromEnv(env, envNames('health-path')) ?? ROUTER_DEFAULTS.healthPath
   if (!/^\/[\x21-\x7e]*$/.test(healthPath)) throw new UsageError(`--health-path: "${healthPath}" is not a path starting with "/"`)
 
+  const certFile = (values['tls-cert'] as string | undefined) ?? fromEnv(env, envNames('tls-cert'))
+  const keyFile = (values['tls-key'] as string | undefined) ?? fromEnv(env, envNames('tls-key'))
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError(certFile === undefined ? '--tls-key needs --tls-cert' : '--tls-cert needs --tls-key')
+  const tls = certFile === undefined || keyFile === undefined ? null : { certFile: resolve(certFile), keyFile: resolve(keyFile) }
+
   const socketDir = resolve(cliDir ?? envDir ?? defaultSocketDir())
   const servicesDirText = (values['services-dir'] as string | undefined) ?? fromEnv(env, envNames('services-dir'))
   return {
@@ -183,6 +191,7 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
     servicesDirDefaulted: servicesDirText === undefined,
     listen,
     adminListen,
+    tls,
     publicAdmin: switchOption('public-admin', values['public-admin'] as boolean | undefined, env),
     upstreamTimeoutMs: durationOption('upstream-timeout', values['upstream-timeout'] as string | undefined, env, ROUTER_DEFAULTS.upstreamTimeoutMs),
     connectTimeoutMs: durationOption('connect-timeout', values['connect-timeout'] as string | undefined, env, ROUTER_DEFAULTS.connectTimeoutMs),

@@ -59,7 +59,8 @@ export function stripHopHeaders (headers: IncomingHttpHeaders | HeaderMap, alsoD
     const value = headers[name]
     if (value === undefined) continue
     const lower = name.toLowerCase()
-    if ((listed.length > 0 && listed.includes(lower)) || alsoDrop?.has(lower) === true) continue
+    // An HTTP/2 request's pseudo-headers (RFC 9113 §8.3) describe this hop's stream, as Connection does a connection.
+    if (lower.charCodeAt(0) === 0x3a || (listed.length > 0 && listed.includes(lower)) || alsoDrop?.has(lower) === true) continue
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'te' && hasToken(value, 'trailers')) out.te = 'trailers'
       continue

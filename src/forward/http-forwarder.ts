@@ -1,6 +1,7 @@
 import { METHODS } from 'node:http'
 import replyFrom from '@fastify/reply-from'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerRequest } from 'node:http2'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { FastifyReplyFromHooks } from '@fastify/reply-from'
 import type { RouteStore } from '../routing/route-store.js'
@@ -47,6 +48,8 @@ function retryDelay (): null {
  * to the backend too (issue #10, "Bytes changed").
  */
 function hasBody (req: IncomingMessage): boolean {
+  // HTTP/2 needs no Content-Length (RFC 9113 §8.1.1): a body is whatever DATA frames come before END_STREAM (issue #13).
+  if (req.httpVersionMajor === 2) return (req as unknown as Http2ServerRequest).stream.endAfterHeaders !== true
   const length = req.headers['content-length']
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }

@@ -10,6 +10,11 @@ export function targetHost (upstream: Upstream): string {
   return upstream.kind === 'url' ? upstream.targetHost : 'localhost'
 }
 
+/** A request that came over TLS: an https:// listener, HTTP/1.1 or HTTP/2 (issue #13; h2's req.socket proxies the TLS socket). */
+export function isSecure (req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean }).encrypted === true
+}
+
 /**
  * The request headers a backend gets, for plain HTTP and WebSocket alike:
  * hop-by-hop headers dropped first (RFC 9110 §7.6.1), then X-Forwarded-*
@@ -27,7 +32,7 @@ export function buildUpstreamHeaders (req: IncomingMessage, route: Route, header
   addForwardedHeaders(out, {
     clientAddress,
     trusted: proxies.trusts(clientAddress),
-    proto: 'http',
+    proto: isSecure(req) ? 'https' : 'http',
     host: req.headers.host,
     prefix: route.options.stripPrefix ? route.forwardedPrefix : undefined
   })

@@ -15,8 +15,12 @@ export const DEFAULT_CLIENT_BOUNDS: ClientBounds = {
   bodyIdleTimeoutMs: ROUTER_DEFAULTS.bodyIdleTimeoutMs
 }
 
-/** Call once per listener, right after createServer, before anything else listens for `connection`. */
-export function applyClientBounds (server: Server, bounds: ClientBounds): void {
-  bounds.connections?.guard(server)
+/**
+ * Call once per listener, right after createServer, before anything else
+ * listens for `connection`. `answer`: whether a refused connection gets a raw
+ * 503 (cleartext HTTP/1.x) or is just closed (TLS, issue #13).
+ */
+export function applyClientBounds (server: Server, bounds: ClientBounds, answer = true): void {
+  bounds.connections?.guard(server, answer)
   applyRequestTimeouts(server, bounds)
 }

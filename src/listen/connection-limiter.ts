@@ -1,5 +1,4 @@
-import type { Server } from 'node:http'
-import type { Socket } from 'node:net'
+import type { Server, Socket } from 'node:net'
 import type { Logger } from 'pino'
 import { GatewayError } from '../forward/gateway-errors.js'
 import { writeRawError } from '../forward/write-raw-error.js'
@@ -80,13 +79,14 @@ export class ConnectionLimiter {
    * (Node's, which attaches the HTTP parser): that listener only ever sees
    * admitted sockets. An accept error that reaches the server (libuv
    * handles EMFILE itself by accepting and closing) is logged, never thrown
-   * as an unhandled `error`.
+   * as an unhandled `error`. `answer` false: a refused connection is closed
+   * without the raw 503, which a TLS or HTTP/2 client could not read (issue #13).
    */
-  guard (server: Server): void {
+  guard (server: Server, answer = true): void {
     const listeners = server.listeners('connection') as ConnectionListener[]
     for (const listener of listeners) server.off('connection', listener)
     server.on('connection', (socket: Socket) => {
-      if (!this.#admit(socket)) return
+      if (!this.#admit(socket, answer)) return
       for (const listener of listeners) listener.call(server, socket)
     })
     // Only once listening: until then, listenOn's own listener turns an error into a startup failure.
@@ -96,11 +96,11 @@ export class ConnectionLimiter {
     }))
   }
 
-  #admit (socket: Socket): boolean {
+  #admit (socket: Socket, answer: boolean): boolean {
     const ip = clientIpOf(socket)
     const perIp = ip === undefined ? 0 : this.#perIp.get(ip) ?? 0
     if (this.#open >= this.#limits.maxConnections || perIp >= this.#limits.maxConnectionsPerIp) {
-      this.#refuse(socket, ip)
+      this.#refuse(socket, ip, answer)
       return false
     }
     this.#open++
@@ -113,12 +113,16 @@ export class ConnectionLimiter {
   }
 
   /** Node's HTTP listener, which would handle socket errors, never sees this socket. */
-  #refuse (socket: Socket, ip: string | undefined): void {
+  #refuse (socket: Socket, ip: string | undefined, answer: boolean): void {
     socket.on('error', () => socket.destroy())
     this.#refused++
     // One line per refusal would let a flood fill the log; every 1,000th stands for the rest.
     if (this.#refused % 1000 === 1) {
       this.#log?.warn({ ip, open: this.#open, refused: this.#refused, ...this.#limits }, 'connection limit reached: refusing connections with 503')
+    }
+    if (!answer) {
+      socket.destroy()
+      return
     }
     writeRawError(socket, new GatewayError('service_unavailable', { message: 'Too many open connections.', retryAfter: RETRY_AFTER_SECONDS }))
     if (this.#lingering >= this.#maxLingering) {

@@ -15,22 +15,46 @@ import { Server as NetServer, type Socket } from 'node:net'
  * carries `Connection: close`. start-router's grace timer cuts what is left.
  */
 interface Tracked {
+  /** Connections that carry HTTP/1.x: the TLS sockets on an https:// listener. */
   readonly sockets: Set<Socket>
+  /** Accepted TCP connections whose TLS handshake has not finished yet (https:// only). */
+  readonly handshaking: Set<Socket>
   closing: boolean
+  sessions: SessionOwner | null
 }
 
-const tracked = new WeakMap<Server, Tracked>()
+/** The HTTP/2 sessions a listener hands its connections to (issue #13, listen/h2-server.ts). */
+export interface SessionOwner {
+  /** GOAWAY: streams in progress may finish. */
+  closeAll (): void
+  destroyAll (): void
+}
+
+const tracked = new WeakMap<NetServer, Tracked>()
 const served = new WeakSet<Socket>()
 
-/** Starts tracking connections; call before the server listens. */
-export function trackConnections (server: Server): void {
+/** A tls.Server (an https:// listener) hands HTTP its TLS sockets, after the handshake. */
+function isTlsServer (server: NetServer): boolean {
+  return 'setSecureContext' in server
+}
+
+/** Starts tracking connections; call before the server listens. `sessions`: its HTTP/2 side, if any. */
+export function trackConnections (server: NetServer, sessions: SessionOwner | null = null): void {
   if (tracked.has(server)) return
-  const state: Tracked = { sockets: new Set(), closing: false }
+  const state: Tracked = { sockets: new Set(), handshaking: new Set(), closing: false, sessions }
   tracked.set(server, state)
-  server.on('connection', (socket: Socket) => {
+  const tls = isTlsServer(server)
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket & { _parent?: Socket }) => {
+    if (socket._parent !== undefined) state.handshaking.delete(socket._parent)
     state.sockets.add(socket)
     socket.once('close', () => state.sockets.delete(socket))
   })
+  if (tls) {
+    server.on('connection', (socket: Socket) => {
+      state.handshaking.add(socket)
+      socket.once('close', () => state.handshaking.delete(socket))
+    })
+  }
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     served.add(req.socket)
     if (state.closing) res.shouldKeepAlive = false
@@ -48,16 +72,32 @@ function isIdleKeepAlive (socket: Socket): boolean {
 }
 
 /** Stops accepting; resolves once every connection is gone (or cut by the caller's grace timer). */
-export function closeGracefully (server: Server): Promise<void> {
+export function closeGracefully (server: NetServer): Promise<void> {
   const state = tracked.get(server)
   if (state === undefined) {
-    return new Promise((resolve) => { server.close(() => resolve()); server.closeIdleConnections() })
+    const http = server as Server
+    return new Promise((resolve) => { http.close(() => resolve()); http.closeIdleConnections() })
   }
   state.closing = true
+  state.sessions?.closeAll()
+  // A TLS handshake still in progress has no request yet: nothing to finish.
+  for (const socket of state.handshaking) socket.destroy()
   const closed = new Promise<void>((resolve) => { NetServer.prototype.close.call(server, () => resolve()) })
   for (const socket of state.sockets) {
     // An upgraded socket is the tunnel registry's to drain; a fresh one may still send its request.
     if (isIdleKeepAlive(socket)) socket.destroy()
   }
   return closed
+}
+
+/**
+ * The end of the grace period: every connection still open is cut, HTTP/1.x
+ * ones through node:http (which leaves upgraded sockets to the tunnel
+ * registry's drain) and HTTP/2 sessions with their streams.
+ */
+export function cutConnections (server: NetServer): void {
+  ;(server as Partial<Server>).closeAllConnections?.call(server)
+  const state = tracked.get(server)
+  state?.sessions?.destroyAll()
+  for (const socket of state?.handshaking ?? []) socket.destroy()
 }

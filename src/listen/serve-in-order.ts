@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createSecureServer } from 'node:https'
+import type { TlsOptions } from 'node:tls'
 import type { Duplex } from 'node:stream'
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
@@ -150,13 +152,18 @@ export function answerClientError (socket: Duplex, answer: () => void): void {
 }
 
 /**
- * The node:http server every listener uses. `requireHostHeader` is off so
+ * The node:http server every HTTP/1.1 listener uses, with TLS on an
+ * `https://` one. `requireHostHeader` is off so
  * that a request without Host reaches the router's own check
  * (routing/request-host.ts) and gets its JSON 400, not Node's empty one,
  * which also let the requests pipelined behind it run (issue #10, defect 11).
  */
-export function createInOrderServer (handler: RequestHandler): Server {
-  const server = createServer({ requireHostHeader: false }, inTurn(handler))
+export function createInOrderServer (handler: RequestHandler, tls?: TlsOptions): Server {
+  // An https.Server is a tls.Server running node:http's connection setup on each TLS socket: the same server in every
+  // other respect (issue #13), typed apart by @types/node only.
+  const server = tls === undefined
+    ? createServer({ requireHostHeader: false }, inTurn(handler))
+    : createSecureServer({ ...tls, requireHostHeader: false }, inTurn(handler)) as unknown as Server
   server.on('checkContinue', inTurn((req, res) => {
     res.writeContinue()
     handler(req, res)

@@ -1,6 +1,6 @@
-import type { Server } from 'node:http'
+import type { Server } from 'node:net'
 import { clearStaleSocket } from './clear-stale-socket.js'
-import { closeGracefully, trackConnections } from './graceful-close.js'
+import { closeGracefully, cutConnections, trackConnections, type SessionOwner } from './graceful-close.js'
 import { formatListenAddress, type ListenAddress } from './listen-address.js'
 
 export class ListenError extends Error {
@@ -12,6 +12,7 @@ export class ListenError extends Error {
 }
 
 export interface Listener {
+  /** node:http's server, https's on an https:// listener, http2's on an h2c:// one (issue #13). */
   readonly server: Server
   /** The address actually bound: port 0 resolved. */
   readonly address: ListenAddress
@@ -37,12 +38,13 @@ async function clearStaleUnixSocket (address: ListenAddress & { kind: 'unix' }):
 function bound (server: Server, requested: ListenAddress): ListenAddress {
   const info = server.address()
   if (requested.kind === 'unix' || info === null || typeof info === 'string') return requested
-  return { kind: 'tcp', host: info.address, port: info.port }
+  return { ...requested, host: info.address, port: info.port }
 }
 
-export async function listenOn (server: Server, address: ListenAddress): Promise<Listener> {
+/** `sessions`: the listener's HTTP/2 side (issue #13), closed and cut with it. */
+export async function listenOn (server: Server, address: ListenAddress, sessions: SessionOwner | null = null): Promise<Listener> {
   if (address.kind === 'unix') await clearStaleUnixSocket(address)
-  trackConnections(server)
+  trackConnections(server, sessions)
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(address, err.code ?? 'listen_failed', reasonFor(err)))
     server.once('error', onError)
@@ -56,4 +58,9 @@ export async function listenOn (server: Server, address: ListenAddress): Promise
 /** Closes a listener; Node removes a unix socket file on close. */
 export function closeListener (listener: Listener): Promise<void> {
   return closeGracefully(listener.server)
+}
+
+/** What is still open when the grace period ends. */
+export function cutListener (listener: Listener): void {
+  cutConnections(listener.server)
 }

@@ -22,7 +22,7 @@ function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: Fas
     ...routeLogFields(route),
     status: res.headersSent ? res.statusCode : CLIENT_CLOSED,
     ms: Math.round((performance.now() - startedAt) * 100) / 100,
-    bytes: socket.bytesWritten - bytesAtStart,
+    bytes: bytesAtStart < 0 ? undefined : socket.bytesWritten - bytesAtStart,
     ...(finished ? {} : { aborted: true })
   }, 'request')
 }
@@ -31,7 +31,8 @@ function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: Fas
  * One line per request with stable fields: service, socket (its name in the
  * socket dir, never an absolute path), status, ms and bytes (written to the
  * client for this response, head included; HTTP/1.1 answers one request at a
- * time per connection, so the socket counter's delta is this response).
+ * time per connection, so the socket counter's delta is this response; none
+ * for HTTP/2).
  * Written on the response's `close`, which, unlike Fastify's onResponse,
  * also fires when the client leaves mid-stream (an SSE tab closed). It uses
  * the app logger: the forwarder route's own logger is quietened (see
@@ -44,7 +45,9 @@ export function registerAccessLog (app: FastifyInstance): void {
     const startedAt = performance.now()
     // Held here because Node detaches req.socket and res.socket before `close`.
     const socket = request.raw.socket
-    const bytesAtStart = socket.bytesWritten
+    // HTTP/2 multiplexes streams on one socket, so its counter says nothing about one response; and once the session
+    // is gone, Node's proxy for that socket throws on every read (issue #13). No bytes field then.
+    const bytesAtStart = request.raw.httpVersionMajor === 2 ? -1 : socket.bytesWritten
     // Read now: once the socket is closed, Node can no longer ask for its peer. The socket caches it after the first request.
     const remote = socket.remoteAddress
     reply.raw.once('close', () => logRequest(app.log, request, reply, socket, remote, startedAt, bytesAtStart))

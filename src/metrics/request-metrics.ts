@@ -27,7 +27,18 @@ const ROUTER_PATH = `/${RESERVED_SERVICE}`
 function bodyBytes (req: IncomingMessage, socket: Socket, readAtStart: number): number {
   const length = req.headers['content-length']
   if (length !== undefined) return Number(length) || 0
-  return req.headers['transfer-encoding'] === undefined ? 0 : Math.max(0, socket.bytesRead - readAtStart)
+  return req.headers['transfer-encoding'] === undefined || readAtStart < 0 ? 0 : Math.max(0, socket.bytesRead - readAtStart)
+}
+
+/**
+ * Response bytes: what the connection wrote while the request was open. An
+ * HTTP/2 socket carries many streams at once, and Node's proxy for it throws
+ * once the session is gone (issue #13), so there only the declared
+ * Content-Length counts.
+ */
+function sentBytes (reply: FastifyReply, socket: Socket, writtenAtStart: number): number {
+  if (writtenAtStart >= 0) return socket.bytesWritten - writtenAtStart
+  return Number(reply.raw.getHeader('content-length') ?? 0) || 0
 }
 
 function finish (recorder: RequestRecorder, request: FastifyRequest, reply: FastifyReply, socket: Socket, startedAt: number, writtenAtStart: number, readAtStart: number): void {
@@ -38,7 +49,7 @@ function finish (recorder: RequestRecorder, request: FastifyRequest, reply: Fast
   const status = res.headersSent ? res.statusCode : CLIENT_CLOSED
   const failure = request.gatewayFailure ?? (status === CLIENT_CLOSED ? 'client_closed' : null)
   recorder.recordRequest(label, prefix, request.method, request.url, status, startedAt, performance.now(),
-    bodyBytes(request.raw, socket, readAtStart), socket.bytesWritten - writtenAtStart, failure)
+    bodyBytes(request.raw, socket, readAtStart), sentBytes(reply, socket, writtenAtStart), failure)
 }
 
 /**
@@ -62,8 +73,9 @@ export function registerRequestMetrics (app: FastifyInstance, recorder: RequestR
     const startedAt = performance.now()
     // Held here because Node detaches req.socket and res.socket before `close`.
     const socket = request.raw.socket
-    const writtenAtStart = socket.bytesWritten
-    const readAtStart = socket.bytesRead
+    const h2 = request.raw.httpVersionMajor === 2
+    const writtenAtStart = h2 ? -1 : socket.bytesWritten
+    const readAtStart = h2 ? -1 : socket.bytesRead
     reply.raw.on('close', () => finish(recorder, request, reply, socket, startedAt, writtenAtStart, readAtStart))
     done()
   })

@@ -24,6 +24,25 @@ function countHostLines (rawHeaders: readonly string[]): number {
 }
 
 /**
+ * HTTP/2 names the target in `:authority`, which a client must send instead
+ * of Host (RFC 9113 §8.3.1); a Host beside it must name the same thing. From
+ * here on it is the request's Host, for the Host guard, X-Forwarded-Host and
+ * the backend's own Host (issue #13). A request with neither is refused: it
+ * is not an HTTP/1.0 client, and must not pass the DNS-rebinding guard as one.
+ */
+function adoptAuthority (req: HostRequest): GatewayError | null {
+  const authority = req.headers[':authority']
+  const host = req.headers.host
+  if (typeof authority !== 'string' || authority === '') {
+    return host === undefined ? refuse('An HTTP/2 request needs :authority or a Host header.') : null
+  }
+  if (host !== undefined && host.toLowerCase() !== authority.toLowerCase()) return refuse('The Host header does not match :authority.')
+  req.headers.host = authority
+  if (host === undefined) (req.rawHeaders as string[]).push('host', authority)
+  return null
+}
+
+/**
  * The one check of a request's Host, for plain HTTP and WebSocket alike,
  * before any other step reads it. RFC 9112 §3.2: an HTTP/1.1 request without
  * Host, with more than one Host line, or with an invalid one gets 400 (issue
@@ -34,6 +53,10 @@ function countHostLines (rawHeaders: readonly string[]): number {
  * parsed result stays on the request for requestHost.
  */
 export function checkRequestHost (req: HostRequest): GatewayError | null {
+  if (req.httpVersionMajor === 2) {
+    const failure = adoptAuthority(req)
+    if (failure !== null) return failure
+  }
   const lines = countHostLines(req.rawHeaders)
   if (lines > 1) return refuse('The request has more than one Host header.')
   let parsed: HostAuthority | null = null

@@ -5,6 +5,7 @@ import { GatewayError } from '../forward/gateway-errors.js'
 import type { ListenAddress } from '../listen/listen-address.js'
 import { formatHttpAuthority } from '../routing/parse-host.js'
 import { requestHost } from '../routing/request-host.js'
+import { isSecure } from '../forward/upstream-request-headers.js'
 
 export interface GuardOptions {
   /** Where the router listens: those hosts are always acceptable in `Host`. */
@@ -82,9 +83,10 @@ export class OriginHostGuard {
     const normalised = normaliseOrigin(origin)
     if (normalised !== null) {
       if (this.#origins.has(normalised) || routeOrigins.some((o) => normaliseOrigin(o) === normalised)) return null
-      // The router's own origin: the same authority as the Host that checkHost accepted.
+      // The router's own origin: the same authority as the Host that checkHost accepted, and the scheme the client
+      // used, https on a TLS listener (issue #13). Through URL, so that a default port matches its absence.
       const host = requestHost(req)
-      if (host !== null && new URL(normalised).host === formatHttpAuthority(host)) return null
+      if (host !== null && normalised === normaliseOrigin(`${isSecure(req) ? 'https' : 'http'}://${formatHttpAuthority(host)}`)) return null
     }
     return new GatewayError('forbidden', {
       message: 'This Origin may not open WebSockets here. Start sockrouter with --allowed-origin ORIGIN to accept it.'

@@ -81,7 +81,9 @@ export async function startTestRouter (t: Teardown, options: TestRouterOptions):
   t.teardown(() => router.close())
   const first = router.listeners[0]?.address
   const port = first?.kind === 'tcp' ? first.port : 0
-  return { router, port, url: `http://127.0.0.1:${port}`, logs, waitForLog, waitForLogs }
+  // https:// for a TLS first listener (issue #13); h2c:// and plain ones are http://.
+  const scheme = first?.kind === 'tcp' && first.scheme === 'https' ? 'https' : 'http'
+  return { router, port, url: `${scheme}://127.0.0.1:${port}`, logs, waitForLog, waitForLogs }
 }
 
 /** Resolves once the route table satisfies `predicate`; rejects after `timeoutMs`. Event-driven, no polling. */

@@ -1,0 +1,88 @@
+import { dirname, resolve } from 'node:path'
+import type { Server as TlsServer } from 'node:tls'
+import type { Logger } from 'pino'
+import { watchDirectories, type DirectoryWatch } from '../discovery/watch-directory.js'
+import { loadTlsCredentials, type TlsCredentials, type TlsFiles } from './tls-credentials.js'
+
+/**
+ * A certificate and its key are usually replaced one after the other (certbot
+ * renews both, an operator copies two files): one reload shortly after the
+ * last change sees both, instead of a mismatched pair in between.
+ */
+const SETTLE_MS = 150
+
+/**
+ * Keeps every TLS listener on the current certificate (issue #13). Reloads on
+ * SIGHUP (`reload()`) and when either file changes (their directories are
+ * watched, so a rename over the file or certbot's symlink swap counts too).
+ * `setSecureContext` only affects handshakes from then on: open connections
+ * keep the certificate they were made with and are never dropped. A reload
+ * that fails keeps the old certificate and logs why.
+ */
+export class TlsReloader {
+  readonly #files: TlsFiles
+  readonly #log: Logger
+  readonly #servers = new Set<TlsServer>()
+  #current: TlsCredentials
+  #watch: DirectoryWatch | null = null
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor (files: TlsFiles, first: TlsCredentials, log: Logger) {
+    this.#files = files
+    this.#current = first
+    this.#log = log
+  }
+
+  get credentials (): TlsCredentials {
+    return this.#current
+  }
+
+  /** A listener that starts with the current certificate and follows every reload. */
+  add (server: TlsServer): void {
+    this.#servers.add(server)
+    server.once('close', () => this.#servers.delete(server))
+  }
+
+  async watch (): Promise<void> {
+    const paths = new Set([resolve(this.#files.certFile), resolve(this.#files.keyFile)])
+    const dirs = [...new Set([...paths].map((p) => dirname(p)))]
+    this.#watch = await watchDirectories(dirs, (changed) => {
+      if (changed === undefined || paths.has(changed)) this.#schedule()
+    }, (err) => this.#log.warn({ err: { code: (err as NodeJS.ErrnoException).code } }, 'cannot watch the TLS certificate files; SIGHUP still reloads them'))
+  }
+
+  #schedule (): void {
+    if (this.#closed) return
+    clearTimeout(this.#timer)
+    this.#timer = setTimeout(() => { void this.reload('file change') }, SETTLE_MS)
+  }
+
+  /** Loads the files again; true if the listeners now use them. Never rejects. */
+  async reload (reason: string): Promise<boolean> {
+    let next: TlsCredentials
+    try {
+      next = await loadTlsCredentials(this.#files)
+    } catch (err) {
+      this.#log.error({ cert: this.#files.certFile, reason }, `TLS certificate not reloaded (${reason}), the old one stays in use: ${(err as Error).message}`)
+      return false
+    }
+    if (this.#closed) return false
+    for (const server of this.#servers) server.setSecureContext(next.context)
+    this.#current = next
+    this.#log.info({ cert: this.#files.certFile, subject: next.subject, validTo: next.validTo, reason }, `TLS certificate reloaded (${reason})`)
+    if (next.expired) warnExpired(this.#log, this.#files, next)
+    return true
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#timer)
+    await this.#watch?.close()
+  }
+}
+
+/** An expired or not-yet-valid certificate still serves (a client may choose to accept it), but the operator hears of it. */
+export function warnExpired (log: Logger, files: TlsFiles, credentials: TlsCredentials): void {
+  log.warn({ cert: files.certFile, validTo: credentials.validTo }, `the TLS certificate ${files.certFile} is not valid now (it expires ${credentials.validTo}): clients will refuse it`)
+}
