@@ -11,6 +11,7 @@ import { classifyUpstreamError, GatewayError, innermostCode } from './gateway-er
 import { routeLogFields } from '../logging/route-log-fields.js'
 import { applyHeaderRules } from './header-rules.js'
 import { stripResponseHopHeaders, type HeaderMap } from './hop-headers.js'
+import { isResponseFinished } from './response-finished.js'
 import { rewriteLocation } from './rewrite-location.js'
 import type { TrustedProxies } from './trusted-proxies.js'
 import { buildUpstreamHeaders } from './upstream-request-headers.js'
@@ -62,7 +63,7 @@ function hasBody (req: IncomingMessage): boolean {
  * 1.7% of the router's CPU in issue #5's profile, docs/benchmarks.md).
  */
 function abortUpstreamIfUnfinished (this: ServerResponse & { aborted?: boolean }): void {
-  if (this.writableFinished) return
+  if (isResponseFinished(this)) return
   // undici reads `aborted` when a request starts: a retry after this point must not go out.
   this.aborted = true
   this.emit('abort')

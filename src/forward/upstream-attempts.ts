@@ -87,6 +87,10 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#delivery = { bound: false, firstWrite: 'none' }
     announceAttempt(this.#delivery)
     this.#handler.onRequestStart?.(controller, context)
+    // A client already gone makes the handler abort right here, and undici reports it (onResponseError) before this
+    // returns: a timer started after that would never be cleared, and held the request for the whole header timeout
+    // (found by the rapid-reset test, issue #13).
+    if (controller.aborted) return
     if (this.#timedOut !== null) controller.abort(this.#timedOut)
     else if (this.#timer === null && this.#context.headersTimeoutMs > 0) {
       this.#timer = setTimeout(() => {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Socket } from 'node:net'
 import { GatewayError } from '../forward/gateway-errors.js'
+import { isResponseFinished } from '../forward/response-finished.js'
 import { routeLogFields } from './route-log-fields.js'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
@@ -10,7 +11,7 @@ const CLIENT_CLOSED = new GatewayError('client_closed').status
 function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: FastifyReply, socket: Socket, remote: string | undefined, startedAt: number, bytesAtStart: number): void {
   const res = reply.raw
   const route = request.routeMatch?.route
-  const finished = res.writableFinished
+  const finished = isResponseFinished(res)
   const headers = request.headers
   log.info({
     reqId: request.id,
