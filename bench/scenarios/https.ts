@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { ServiceId } from '../backends.js'
 import type { Endpoint } from '../endpoint.js'
-import { h2load, type H2loadOptions } from '../load/h2load.js'
+import { h2load, type H2loadOptions, type H2loadResult } from '../load/h2load.js'
 import { measureCpu } from '../proc-stats.js'
 import type { RunningTarget } from '../targets.js'
 import type { MetricDef, Scenario, ScenarioContext } from './types.js'
@@ -27,11 +27,16 @@ export function tlsEndpointOf (target: RunningTarget, service: ServiceId, path: 
   return e
 }
 
+function h2Unavailable (ctx: ScenarioContext): string | null {
+  return ctx.h2load === null ? 'no h2load; install it with `apt-get install -y nghttp2-client`' : tlsUnavailable(ctx)
+}
+
 type Load = Pick<H2loadOptions, 'protocol' | 'connections' | 'streams'>
 
-async function runH2load (ctx: ScenarioContext, target: RunningTarget, round: number, path: string, load: Load, seconds: number): Promise<{ r: Awaited<ReturnType<typeof h2load>>, cpu: number }> {
-  if (ctx.h2load === null) throw new Error('no h2load')
+/** One h2load run against the target's TLS listener, with the CPU the target spent meanwhile. */
+async function runH2load (ctx: ScenarioContext, target: RunningTarget, round: number, path: string, load: Load, seconds: number): Promise<{ r: H2loadResult, cpu: number }> {
   const binary = ctx.h2load
+  if (binary === null) throw new Error('no h2load')
   const logFile = join(ctx.tempDir, `h2load-${target.id}-${round}.tsv`)
   const { result: r, cpu } = await measureCpu(target.pids(), () => h2load(binary, tlsEndpointOf(target, 'json', path), { ...load, seconds, logFile }))
   return { r, cpu }
@@ -50,7 +55,7 @@ function smallOverTls (id: string, title: string, load: Load): Scenario {
       cpuPerReq
     ],
     appliesTo: (target) => target === 'sockrouter' || target === 'nginx',
-    unavailable: (ctx) => ctx.h2load === null ? 'no h2load; install it with `apt-get install -y nghttp2-client`' : tlsUnavailable(ctx),
+    unavailable: h2Unavailable,
     async run (ctx, target, round) {
       const { r, cpu } = await runH2load(ctx, target, round, '/', load, ctx.options.httpSeconds)
       return {
@@ -77,7 +82,7 @@ export const h2Big: Scenario = {
     cpuPerReq
   ],
   appliesTo: (target) => target === 'sockrouter' || target === 'nginx',
-  unavailable: (ctx) => ctx.h2load === null ? 'no h2load; install it with `apt-get install -y nghttp2-client`' : tlsUnavailable(ctx),
+  unavailable: h2Unavailable,
   async run (ctx, target, round) {
     const { r, cpu } = await runH2load(ctx, target, round, '/big', { protocol: 'h2', connections: 4, streams: 1 }, ctx.options.bulkSeconds)
     return {
