@@ -158,7 +158,7 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
 
   const runnable: Scenario[] = []
   for (const s of scenarios) {
-    const why = s.unavailable(ctx)
+    const why = s.unavailable(ctx) ?? await s.probe?.(ctx, targets.filter((t) => covers(s, { id: t.id, tls: hasTls(t) }))) ?? null
     if (why === null) runnable.push(s)
     else { notes.push(`skipped scenario ${s.id}: ${why}`); note(notes[notes.length - 1] ?? '') }
   }

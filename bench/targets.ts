@@ -36,7 +36,7 @@ export interface RunningTarget {
   /** Where a client reaches `path` of `service` through this target. */
   endpoint (service: ServiceId, path: string): Endpoint
   /** The same through the target's TLS listener (HTTP/2 and HTTP/1.1 by ALPN, issue #13), or null without one. */
-  tlsEndpoint (service: ServiceId, path: string): Endpoint | null
+  tlsEndpoint (service: ServiceId, path: string): TcpEndpoint | null
   /** The processes whose RSS, fds and CPU are the target's; empty for direct. */
   pids (): number[]
   /** A full GC in the target, where it has one (Node targets); resolves at once otherwise. */

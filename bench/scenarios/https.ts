@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { ServiceId } from '../backends.js'
-import type { Endpoint } from '../endpoint.js'
+import type { TcpEndpoint } from '../endpoint.js'
 import { h2load, type H2loadOptions, type H2loadResult } from '../load/h2load.js'
 import { measureCpu } from '../proc-stats.js'
 import type { RunningTarget } from '../targets.js'
@@ -21,7 +21,7 @@ export function tlsUnavailable (ctx: ScenarioContext): string | null {
   return ctx.launchers.some((l) => l.tls) ? null : 'no target has a TLS listener (see the lines above)'
 }
 
-export function tlsEndpointOf (target: RunningTarget, service: ServiceId, path: string): Endpoint {
+export function tlsEndpointOf (target: RunningTarget, service: ServiceId, path: string): TcpEndpoint {
   const e = target.tlsEndpoint(service, path)
   if (e === null) throw new Error(`${target.id} has no TLS listener`)
   return e

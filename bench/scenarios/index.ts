@@ -6,7 +6,7 @@ import { startup } from './startup.js'
 import { startupWays } from './startup-ways.js'
 import type { Scenario } from './types.js'
 import { wsBig, wsEcho } from './websocket.js'
-import { wssEcho } from './wss.js'
+import { h2WsEcho, wssEcho } from './wss.js'
 
 /** Every scenario of issues #5, #10 and #13, in the order a round runs them. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -21,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   httpsSmall,
   h2Big,
   wssEcho,
+  h2WsEcho,
   idleTunnels,
   startup,
   startupWays,

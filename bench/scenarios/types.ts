@@ -42,5 +42,7 @@ export interface Scenario {
   appliesTo (target: TargetId): boolean
   /** Why this machine cannot run it (e.g. no nginx for the static backend), or null. */
   unavailable (ctx: ScenarioContext): string | null
+  /** Asked once the targets run, of those it covers: why they cannot run it (e.g. no RFC 8441 in this sockrouter), or null. */
+  probe? (ctx: ScenarioContext, targets: readonly RunningTarget[]): Promise<string | null>
   run (ctx: ScenarioContext, target: RunningTarget, round: number): Promise<RunResult>
 }
