@@ -199,6 +199,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     onExtendedConnect: deps.onExtendedConnect,
     firstStreamTimeoutMs: bounds.headerTimeoutMs,
     idleTimeoutMs: KEEP_ALIVE_MS,
+    bodyIdleTimeoutMs: bounds.bodyIdleTimeoutMs,
     logger: deps.logger
   })
   const http1Server = (tls?: TlsOptions): Server => {

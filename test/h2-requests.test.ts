@@ -224,3 +224,29 @@ t.test('shutdown sends GOAWAY: an HTTP/2 request in flight still gets its whole 
   t.equal(res.text, 'first last', 'the stream in progress finished after GOAWAY')
   await withTimeout(closed, DEADLINE_MS, 'the router to close')
 })
+
+t.test('an HTTP/2 upload that stalls gets 408 on its stream, and its backend request is aborted', async (t) => {
+  const dir = makeTempDir(t)
+  let backendClosed: Promise<unknown[]> | null = null
+  let started: () => void = () => {}
+  const startedPromise = new Promise<void>((resolve) => { started = resolve })
+  await startBackend(t, join(dir, 'sockets', 'svc', 'up.sock'), (req, res) => {
+    backendClosed = once(res, 'close')
+    req.resume()
+    started()
+  })
+  const { url, cert } = await tlsRouter(t, dir, { bodyIdleTimeoutMs: 300 })
+  const session = await openH2(t, url, cert.cert)
+  const stream = session.request({ ':method': 'POST', ':path': '/svc/up/' })
+  stream.write('the first part, then nothing')
+  await withTimeout(startedPromise, DEADLINE_MS, 'the backend request')
+  const [head] = await withTimeout(once(stream, 'response'), DEADLINE_MS, 'the 408') as [Record<string, unknown>]
+  t.equal(head[':status'], 408)
+  const parts: Buffer[] = []
+  stream.on('data', (c: Buffer) => parts.push(c))
+  await withTimeout(once(stream, 'end'), DEADLINE_MS, 'the 408 body')
+  t.match(JSON.parse(Buffer.concat(parts).toString()), { error: 'request_timeout' })
+  await withTimeout(backendClosed as unknown as Promise<unknown>, DEADLINE_MS, 'the backend request to be aborted')
+  const other = await h2Request(session, { ':path': '/nope/x/', accept: 'application/json' })
+  t.equal(other.status, 404, 'the session still serves other streams')
+})

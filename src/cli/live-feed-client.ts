@@ -1,4 +1,5 @@
-import { request, type ClientRequest } from 'node:http'
+import type { ClientRequest } from 'node:http'
+import { adminRequest } from './admin-request.js'
 import type { LiveState } from '../admin/live-state.js'
 import type { ListenAddress } from '../listen/listen-address.js'
 
@@ -65,8 +66,7 @@ export function openLiveFeed (address: ListenAddress, handlers: FeedHandlers): F
     handlers.onEnd(reason)
   }
   const timer = setTimeout(() => end(`no state within ${FIRST_STATE_TIMEOUT_MS / 1000} s`), FIRST_STATE_TIMEOUT_MS)
-  const req: ClientRequest = request({
-    ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
+  const req: ClientRequest = adminRequest(address, {
     path: '/_sockrouter/events',
     agent: false,
     headers: { host: 'localhost', accept: 'text/event-stream' }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { parseDuration } from '../config/parse-duration.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import { parseProxyRange } from '../forward/trusted-proxies.js'
-import { parseListenAddress, type ListenAddress } from '../listen/listen-address.js'
+import { formatListenAddress, parseListenAddress, type ListenAddress } from '../listen/listen-address.js'
 import type { TlsFiles } from '../listen/tls-credentials.js'
 import type { LogFormat, LogLevel } from '../logging/create-logger.js'
 import { defaultSocketDir, OPTIONS } from './option-table.js'
@@ -164,6 +164,9 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
   } catch (err) {
     throw new UsageError(`--admin-listen: ${(err as Error).message}`)
   }
+  // The admin surface is for this host's operator (issue #12): a unix socket or loopback, where TLS adds nothing (issue #13).
+  const secureAdmin = adminListen.find((a) => a.kind === 'tcp' && a.scheme !== undefined)
+  if (secureAdmin !== undefined) throw new UsageError(`--admin-listen: ${formatListenAddress(secureAdmin)}: the admin surface speaks plain HTTP/1.1; use unix:/path or a loopback HOST:PORT`)
   const logLevel = (values['log-level'] as string | undefined) ?? fromEnv(env, envNames('log-level')) ?? 'info'
   if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: "${logLevel}" is not one of ${[...LOG_LEVELS].join(', ')}`)
   const logFormat = (values['log-format'] as string | undefined) ?? fromEnv(env, envNames('log-format')) ?? 'auto'

@@ -1,4 +1,4 @@
-import { request } from 'node:http'
+import { adminRequest } from './admin-request.js'
 import { formatListenAddress, type ListenAddress } from '../listen/listen-address.js'
 import { formatHealth } from '../health/probe-table-once.js'
 import { formatTable } from './format-table.js'
@@ -23,8 +23,7 @@ interface RoutesView {
 
 function fetchRoutes (address: ListenAddress): Promise<RoutesView> {
   return new Promise((resolve, reject) => {
-    const req = request({
-      ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
+    const req = adminRequest(address, {
       path: '/_sockrouter/routes',
       headers: { host: 'localhost' },
       timeout: 5000
@@ -56,7 +55,7 @@ function quote (text: string): string {
 function viaRouter (address: ListenAddress, prefix: string): string {
   if (address.kind === 'unix') return `curl --unix-socket ${quote(address.path)} http://x${prefix}`
   const host = address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '[::1]' : address.host.includes(':') ? `[${address.host}]` : address.host
-  return `curl http://${host}:${address.port}${prefix}`
+  return address.scheme === 'https' ? `curl -k https://${host}:${address.port}${prefix}` : `curl http://${host}:${address.port}${prefix}`
 }
 
 /**

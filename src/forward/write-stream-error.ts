@@ -7,7 +7,7 @@ import { toErrorBody, type GatewayError } from './gateway-errors.js'
  * what HTTP/2 forbids (`Connection`, RFC 9113 §8.2.2): ending the stream
  * ends only this request, never the connection.
  */
-export function writeStreamError (res: Http2ServerResponse, err: GatewayError): void {
+export function writeStreamError (res: Http2ServerResponse, err: GatewayError, onWritten?: () => void): void {
   if (res.headersSent || res.stream.destroyed) {
     res.stream.destroy()
     return
@@ -21,5 +21,5 @@ export function writeStreamError (res: Http2ServerResponse, err: GatewayError): 
   if (err.retryAfter !== undefined) headers['retry-after'] = err.retryAfter
   if (err.code === 'upgrade_required') headers['sec-websocket-version'] = 13
   res.writeHead(err.status, headers)
-  res.end(body)
+  res.end(body, onWritten)
 }

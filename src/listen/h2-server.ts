@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { GatewayError } from '../forward/gateway-errors.js'
 import { writeStreamError } from '../forward/write-stream-error.js'
+import { watchStreamBody } from './request-timers.js'
 
 export type H2RequestHandler = (req: Http2ServerRequest, res: Http2ServerResponse) => void
 
@@ -15,6 +16,8 @@ export interface H2ServerOptions {
   readonly firstStreamTimeoutMs: number
   /** An idle session is closed (GOAWAY) after this, as node:http's keep-alive timeout closes an idle connection. */
   readonly idleTimeoutMs: number
+  /** `--body-idle-timeout`, per stream; 0 = off. */
+  readonly bodyIdleTimeoutMs: number
   readonly logger: Logger
 }
 
@@ -67,6 +70,7 @@ export function createH2Server (options: H2ServerOptions): H2Sessions {
     maxHeaderListPairs: 256
   })
   const sessions = new Set<ServerHttp2Session>()
+  if (options.bodyIdleTimeoutMs > 0) server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => watchStreamBody(req, res, options.bodyIdleTimeoutMs))
   server.on('request', options.onRequest as unknown as H2RequestHandler)
   server.on('connect', (req: Http2ServerRequest, res: Http2ServerResponse) => {
     if (req.headers[':protocol'] === undefined) {

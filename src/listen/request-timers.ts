@@ -1,7 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
 import { GatewayError, toErrorBody } from '../forward/gateway-errors.js'
+import { writeStreamError } from '../forward/write-stream-error.js'
 
 export interface RequestTimeouts {
   /** From accept, or from the first byte of a later request on a keep-alive connection, to the end of its head. 0 = off. */
@@ -60,7 +62,7 @@ function readyToRead (req: IncomingMessage): boolean {
  * unfinished; a 408 finishes it, so the abort is sent here. `aborted` keeps a
  * retry from going out, as there.
  */
-function abortUpstream (this: ServerResponse & { aborted?: boolean }): void {
+function abortUpstream (this: { aborted?: boolean, emit: (event: 'abort') => boolean }): void {
   this.aborted = true
   this.emit('abort')
 }
@@ -117,6 +119,35 @@ function watchBody (req: IncomingMessage, res: ServerResponse, idleMs: number, t
   }, tickMs)
   timer.unref()
   req.once('end', () => clearInterval(timer))
+}
+
+/**
+ * The same body idle timeout for an HTTP/2 stream (issue #13): the stream's
+ * own timer, which any frame on it resets, armed only while a body is
+ * expected. A stall while the backend is not reading is HTTP/2 flow control
+ * doing its job, not the client's fault, and only re-arms the timer. The
+ * answer is a 408 on the stream, or RST_STREAM once the response has begun;
+ * the connection and its other streams carry on.
+ */
+export function watchStreamBody (req: Http2ServerRequest, res: Http2ServerResponse, idleMs: number): void {
+  const stream = req.stream
+  if (idleMs === 0 || stream.endAfterHeaders) return
+  stream.setTimeout(idleMs, () => {
+    if (req.complete || stream.destroyed) return
+    if (!readyToRead(req as unknown as IncomingMessage)) {
+      stream.setTimeout(idleMs)
+      return
+    }
+    stream.setTimeout(0)
+    if (res.headersSent) {
+      stream.close(constants.NGHTTP2_CANCEL)
+      return
+    }
+    res.once('close', abortUpstream)
+    // RFC 9113 §8.1: a complete response, then RST_STREAM NO_ERROR asks the client to stop sending the rest.
+    writeStreamError(res, new GatewayError('request_timeout', { message: 'The request body stalled.' }), () => stream.close(constants.NGHTTP2_NO_ERROR))
+  })
+  req.once('end', () => stream.setTimeout(0))
 }
 
 /** Both client-side request timeouts on one listener. The response side has none: SSE and long downloads may run forever. */
