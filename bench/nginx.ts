@@ -31,7 +31,6 @@ export function findNginx (): NginxBinary | null {
     } catch {
       continue
     }
-    // `nginx -v` prints "nginx version: nginx/1.22.1" on stderr.
     // `nginx -V` prints "nginx version: nginx/1.22.1" and its configure arguments on stderr.
     const { stderr } = spawnSync(path, ['-V'], { encoding: 'utf8' })
     const h2 = stderr.includes('--with-http_ssl_module') && stderr.includes('--with-http_v2_module')
