@@ -232,8 +232,12 @@ async function rescanCollecting (store: RouteStore, discovery: SnapshotSource): 
  * The certificate for the https:// listeners, checked before anything starts
  * (issue #13): a bad one is one line and exit 1, not a failed handshake later.
  */
-async function prepareTls (listen: readonly ListenAddress[], files: TlsFiles | null, log: Logger): Promise<TlsReloader | null> {
+async function prepareTls (listen: readonly ListenAddress[], inherited: readonly InheritedFd[], files: TlsFiles | null, log: Logger): Promise<TlsReloader | null> {
   const secure = listen.filter((a) => a.kind === 'tcp' && a.scheme === 'https')
+  if (inherited.length > 0 && (files !== null || secure.length > 0)) {
+    // The fds replace --listen, and systemd's sockets say nothing of TLS: starting would serve cleartext where TLS was asked for.
+    throw new StartupError('tls', 'TLS is asked for (--tls-cert or --listen https://), but the listeners come from systemd (LISTEN_FDS) and serve plain HTTP: for TLS, let sockrouter bind --listen https://HOST:PORT itself, without sockrouter.socket')
+  }
   if (secure.length === 0) {
     if (files !== null) throw new StartupError('tls', '--tls-cert and --tls-key are set, but no --listen https://HOST:PORT address uses them')
     return null
@@ -254,7 +258,7 @@ async function prepareTls (listen: readonly ListenAddress[], files: TlsFiles | n
 export async function startRouter (options: RouterOptions): Promise<RunningRouter> {
   const log = options.logger
   const trustedProxies = parseTrustedProxies(options.trustedProxies ?? [])
-  const tls = await prepareTls(options.listen, options.tls ?? null, log)
+  const tls = await prepareTls(options.listen, options.inheritedFds ?? [], options.tls ?? null, log)
   await prepareSocketDir(options.socketDir)
 
   const store = new RouteStore()

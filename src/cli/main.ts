@@ -46,7 +46,7 @@ function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService 
     process.on('SIGTERM', () => stop('SIGTERM'))
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGHUP', () => {
-      log.info('SIGHUP: rescanning the socket directory and reloading services.d')
+      log.info('SIGHUP: rescanning the socket directory, reloading services.d and any TLS certificate')
       void reloadWithLog(() => router.rescan(), log, 'SIGHUP')
       // The TLS certificate too (issue #13); the reload logs its own outcome.
       void router.reloadTls('SIGHUP')

@@ -1,7 +1,7 @@
 /**
  * What a TCP listener speaks (issue #13): left out, cleartext HTTP/1.1;
  * `https`, TLS with HTTP/2 and HTTP/1.1 by ALPN; `h2c`, cleartext HTTP/2
- * with prior knowledge (RFC 9113 §3.3) beside HTTP/1.1 on the same port.
+ * with prior knowledge only (RFC 9113 §3.3): HTTP/1.1 clients use a plain listener.
  */
 export type ListenScheme = 'https' | 'h2c'
 

@@ -1,6 +1,6 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import type { SecureContextOptions } from 'node:tls'
+import { createSecureContext, type SecureContextOptions } from 'node:tls'
 
 /** `--tls-cert` and `--tls-key` (issue #13). */
 export interface TlsFiles {
@@ -12,7 +12,8 @@ export interface TlsFiles {
 export interface TlsCredentials {
   readonly context: SecureContextOptions
   readonly subject: string
-  /** ISO date the certificate expires. */
+  /** ISO dates the certificate is valid from and to. */
+  readonly validFrom: string
   readonly validTo: string
   /** True when the certificate is outside its validity dates now: it is used anyway, with a warning. */
   readonly expired: boolean
@@ -57,20 +58,48 @@ function parseCertificate (pem: string, file: string): X509Certificate {
 function parseKey (pem: string, file: string): KeyObject {
   try {
     return createPrivateKey(pem)
-  } catch (err) {
-    const encrypted = /passphrase/i.test((err as Error).message)
+  } catch {
+    // OpenSSL 3 says only "interrupted or cancelled" (no passphrase callback), so the PEM itself is read.
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m.test(pem)
     throw new TlsCredentialsError(encrypted
       ? `the TLS key ${file} is encrypted: give sockrouter an unencrypted key (readable by its user only)`
       : `the TLS key ${file} is not a PEM private key`)
   }
 }
 
+/** OpenSSL's reason without its `error:0A00018F:SSL routines::` prefix. */
+function opensslReason (err: Error & { code?: string }): string {
+  const reason = err.message.replace(/^error:[0-9A-F]+:[^:]*:[^:]*:/, '')
+  const code = err.code ?? ''
+  if (code === 'ERR_SSL_EE_KEY_TOO_SMALL' || code === 'ERR_SSL_CA_KEY_TOO_SMALL') {
+    return `${reason}: OpenSSL's security level refuses it (use RSA 2048 or more, or ECDSA P-256)`
+  }
+  // The leaf and the key parsed already, so what OpenSSL cannot decode is further down the chain.
+  if (code.startsWith('ERR_OSSL_ASN1_') || code.startsWith('ERR_OSSL_PEM_')) return `a certificate of the chain after the first one is damaged (${reason})`
+  return reason
+}
+
+/**
+ * What the parses above cannot see, OpenSSL refuses when the context is
+ * built: a broken certificate further down the chain, a key too small for
+ * its security level, a digest it no longer accepts. Built here, once, so
+ * that none of these reaches `tls.createServer` (a stack at start) or
+ * `setSecureContext` (a throw in the middle of a reload).
+ */
+function checkContext (context: SecureContextOptions, files: TlsFiles): void {
+  try {
+    createSecureContext(context)
+  } catch (err) {
+    throw new TlsCredentialsError(`the TLS certificate ${files.certFile} with the key ${files.keyFile} cannot be used: ${opensslReason(err as Error)}`)
+  }
+}
+
 /**
  * Reads and checks a certificate (with its chain, leaf first) and its key.
  * Every way they can be unusable is one clear line: missing or unreadable,
- * not PEM, an encrypted key, or a key that does not belong to the
- * certificate. Node would only say "key values mismatch" or "no start line"
- * when the first client connects.
+ * not PEM, an encrypted key, a key that does not belong to the certificate,
+ * or anything else OpenSSL refuses. Node would only say "key values
+ * mismatch" or "no start line" when the first client connects.
  */
 export async function loadTlsCredentials (files: TlsFiles): Promise<TlsCredentials> {
   const [cert, key] = await Promise.all([readPem(files.certFile, 'certificate'), readPem(files.keyFile, 'key')])
@@ -79,12 +108,16 @@ export async function loadTlsCredentials (files: TlsFiles): Promise<TlsCredentia
   if (!leaf.checkPrivateKey(privateKey)) {
     throw new TlsCredentialsError(`the TLS key ${files.keyFile} does not match the certificate ${files.certFile}`)
   }
+  const context: SecureContextOptions = { cert, key, minVersion: MIN_VERSION }
+  checkContext(context, files)
   const now = Date.now()
+  const validFrom = new Date(leaf.validFrom)
   const validTo = new Date(leaf.validTo)
   return {
-    context: { cert, key, minVersion: MIN_VERSION },
+    context,
     subject: leaf.subjectAltName ?? leaf.subject.replace(/\n/g, ', '),
+    validFrom: validFrom.toISOString(),
     validTo: validTo.toISOString(),
-    expired: now > validTo.getTime() || now < new Date(leaf.validFrom).getTime()
+    expired: now > validTo.getTime() || now < validFrom.getTime()
   }
 }

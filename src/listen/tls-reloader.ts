@@ -13,8 +13,11 @@ const SETTLE_MS = 150
 
 /**
  * Keeps every TLS listener on the current certificate (issue #13). Reloads on
- * SIGHUP (`reload()`) and when either file changes (their directories are
- * watched, so a rename over the file or certbot's symlink swap counts too).
+ * SIGHUP (`reload()`) and when anything changes in the directories of the
+ * two files: a rename over a file, certbot's re-pointed symlinks in
+ * live/NAME/, and a Kubernetes secret's `..data` symlink swap, where the
+ * files named on the command line never change themselves. A file-change
+ * reload that finds both files as they were does nothing.
  * `setSecureContext` only affects handshakes from then on: open connections
  * keep the certificate they were made with and are never dropped. A reload
  * that fails keeps the old certificate and logs why.
@@ -27,6 +30,8 @@ export class TlsReloader {
   #watch: DirectoryWatch | null = null
   #timer: NodeJS.Timeout | undefined
   #closed = false
+  /** Reloads run one after the other, so a slow earlier one never undoes a later one. */
+  #queue: Promise<unknown> = Promise.resolve()
 
   constructor (files: TlsFiles, first: TlsCredentials, log: Logger) {
     this.#files = files
@@ -45,21 +50,28 @@ export class TlsReloader {
   }
 
   async watch (): Promise<void> {
-    const paths = new Set([resolve(this.#files.certFile), resolve(this.#files.keyFile)])
-    const dirs = [...new Set([...paths].map((p) => dirname(p)))]
-    this.#watch = await watchDirectories(dirs, (changed) => {
-      if (changed === undefined || paths.has(changed)) this.#schedule()
-    }, (err) => this.#log.warn({ err: { code: (err as NodeJS.ErrnoException).code } }, 'cannot watch the TLS certificate files; SIGHUP still reloads them'))
+    const dirs = [...new Set([this.#files.certFile, this.#files.keyFile].map((p) => dirname(resolve(p))))]
+    this.#watch = await watchDirectories(dirs, () => this.#schedule(), (err) => this.#log.warn({ err: { code: (err as NodeJS.ErrnoException).code } }, 'cannot watch the TLS certificate files; SIGHUP still reloads them'))
   }
 
   #schedule (): void {
     if (this.#closed) return
     clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => { void this.reload('file change') }, SETTLE_MS)
+    this.#timer = setTimeout(() => { void this.#enqueue('file change', true) }, SETTLE_MS)
   }
 
   /** Loads the files again; true if the listeners now use them. Never rejects. */
-  async reload (reason: string): Promise<boolean> {
+  reload (reason: string): Promise<boolean> {
+    return this.#enqueue(reason, false)
+  }
+
+  #enqueue (reason: string, onlyIfChanged: boolean): Promise<boolean> {
+    const done = this.#queue.then(() => this.#load(reason, onlyIfChanged))
+    this.#queue = done
+    return done
+  }
+
+  async #load (reason: string, onlyIfChanged: boolean): Promise<boolean> {
     let next: TlsCredentials
     try {
       next = await loadTlsCredentials(this.#files)
@@ -68,7 +80,18 @@ export class TlsReloader {
       return false
     }
     if (this.#closed) return false
-    for (const server of this.#servers) server.setSecureContext(next.context)
+    if (onlyIfChanged && sameFiles(next, this.#current)) {
+      this.#log.debug({ cert: this.#files.certFile, reason }, 'TLS certificate files unchanged, nothing to reload')
+      return false
+    }
+    try {
+      for (const server of this.#servers) server.setSecureContext(next.context)
+    } catch (err) {
+      // loadTlsCredentials built this context once already; should Node still refuse it, the listeners keep theirs.
+      for (const server of this.#servers) server.setSecureContext(this.#current.context)
+      this.#log.error({ cert: this.#files.certFile, reason }, `TLS certificate not reloaded (${reason}), the old one stays in use: ${(err as Error).message}`)
+      return false
+    }
     this.#current = next
     this.#log.info({ cert: this.#files.certFile, subject: next.subject, validTo: next.validTo, reason }, `TLS certificate reloaded (${reason})`)
     if (next.expired) warnExpired(this.#log, this.#files, next)
@@ -82,7 +105,12 @@ export class TlsReloader {
   }
 }
 
+function sameFiles (a: TlsCredentials, b: TlsCredentials): boolean {
+  return a.context.cert === b.context.cert && a.context.key === b.context.key
+}
+
 /** An expired or not-yet-valid certificate still serves (a client may choose to accept it), but the operator hears of it. */
 export function warnExpired (log: Logger, files: TlsFiles, credentials: TlsCredentials): void {
-  log.warn({ cert: files.certFile, validTo: credentials.validTo }, `the TLS certificate ${files.certFile} is not valid now (it expires ${credentials.validTo}): clients will refuse it`)
+  const when = Date.parse(credentials.validTo) < Date.now() ? `it expired ${credentials.validTo}` : `it is valid from ${credentials.validFrom}`
+  log.warn({ cert: files.certFile, validFrom: credentials.validFrom, validTo: credentials.validTo }, `the TLS certificate ${files.certFile} is not valid now (${when}): clients will refuse it`)
 }

@@ -9,14 +9,18 @@ export const NO_CHROMIUM: string | false = existsSync(CHROMIUM) ? false : `${CHR
 
 interface Teardown { teardown (fn: () => unknown): void }
 
-/** Headless Chromium with no sandbox, GPU, QUIC or background traffic, closed when the test ends. */
-export async function launchChromium (t: Teardown): Promise<Browser> {
+/**
+ * Headless Chromium with no sandbox, GPU, QUIC or background traffic, closed
+ * when the test ends. `extraArgs`: e.g. `--ignore-certificate-errors` for a
+ * self-signed router (issue #13).
+ */
+export async function launchChromium (t: Teardown, extraArgs: readonly string[] = []): Promise<Browser> {
   const { chromium } = await import('playwright-core')
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     timeout: 30_000,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs]
   })
   t.teardown(() => browser.close())
   return browser
