@@ -30,7 +30,8 @@ import { adminDepsOf, buildServer, type BuiltServer, type ServerDeps } from './s
 import { OriginHostGuard } from './upgrade/origin-host-guard.js'
 import { TunnelRegistry } from './upgrade/tunnel-registry.js'
 import { TunnelStats } from './upgrade/tunnel-stats.js'
-import { createUpgradeHandler } from './upgrade/upgrade-handler.js'
+import { createExtendedConnectHandler } from './upgrade/extended-connect.js'
+import { createUpgradeHandler, type UpgradeDeps } from './upgrade/upgrade-handler.js'
 
 export interface RouterOptions {
   readonly socketDir: string
@@ -308,7 +309,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     allowedHosts: options.allowedHosts ?? [],
     allowedOrigins: options.allowedOrigins ?? []
   })
-  const onUpgrade = createUpgradeHandler({
+  const upgradeDeps: UpgradeDeps = {
     store,
     registry,
     stats,
@@ -319,7 +320,10 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     idleTimeoutMs: options.tunnelIdleTimeoutMs ?? ROUTER_DEFAULTS.tunnelIdleTimeoutMs,
     trustedProxies,
     health
-  })
+  }
+  const onUpgrade = createUpgradeHandler(upgradeDeps)
+  // RFC 8441 extended CONNECT on HTTP/2 listeners (issue #13): the same deps, so the same guards, limits and registry.
+  const onExtendedConnect = createExtendedConnectHandler(upgradeDeps)
   const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
   const metrics = new RouterMetrics({ store, tunnels: stats, configErrors, health, forgetAfterMs: options.metricsForgetAfterMs })
   const fdLimit = readOpenFileLimit()
@@ -351,7 +355,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   let adminBuilt: BuiltAdminServer | null = null
   try {
     await discovery.start()
-    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false, shutdown: shutdown.signal, metrics }
+    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, onExtendedConnect, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false, shutdown: shutdown.signal, metrics }
     built = await buildServer(serverDeps)
     if (adminListen.length > 0) {
       adminBuilt = await buildAdminServer({ admin: adminDepsOf(serverDeps), api: adminApi, logger: log, checkHost: (req) => guard.checkHost(req), timeouts: clientBounds })

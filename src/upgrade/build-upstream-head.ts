@@ -12,6 +12,26 @@ import type { RouteMatch } from '../routing/match-route.js'
  */
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/
 
+/** What the router writes itself on an RFC 8441 stream's behalf, whatever the client sent. */
+const GENERATED_FIELDS: ReadonlySet<string> = new Set(['sec-websocket-key', 'sec-websocket-version'])
+
+/**
+ * An HTTP/2 request's fields, one entry per field line as headersDistinct
+ * gives them for HTTP/1.1 (an Http2ServerRequest has none). Pseudo-headers
+ * are not fields (RFC 9113 §8.3); cookie fields, which HTTP/2 may split, are
+ * joined with "; " before going to HTTP/1.1 (RFC 9113 §8.2.3).
+ */
+function streamFields (rawHeaders: readonly string[]): IncomingHttpHeaders {
+  const fields: Record<string, string[]> = {}
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase()
+    if (name.startsWith(':') || GENERATED_FIELDS.has(name)) continue
+    (fields[name] ??= []).push(rawHeaders[i + 1] as string)
+  }
+  if (fields.cookie !== undefined) fields.cookie = [fields.cookie.join('; ')]
+  return fields
+}
+
 /**
  * Step 3. The request head sent to the backend, to be written as latin1:
  * Node decoded the client's header bytes as latin1, so that gives the
@@ -26,11 +46,18 @@ const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/
  * Sec-WebSocket-*, Origin, Cookie and Host pass unchanged (unless the route
  * has changeOrigin or header rules), so the backend negotiates subprotocols
  * and extensions with the client itself.
+ *
+ * `generatedKey` is for an RFC 8441 extended CONNECT (issue #13): the
+ * router is then the backend's WebSocket client, so the head is built from
+ * the HTTP/2 request's fields and carries the router's own
+ * `Sec-WebSocket-Key` and version 13 (RFC 6455 §4.1), which HTTP/2 clients
+ * do not send. Protocol, Extensions and Origin still pass through.
  */
-export function buildUpstreamHead (req: IncomingMessage, match: RouteMatch, proxies?: TrustedProxies): string {
-  // headersDistinct keeps repeated headers as separate lines instead of joining them.
+export function buildUpstreamHead (req: IncomingMessage, match: RouteMatch, proxies?: TrustedProxies, generatedKey?: string): string {
   const { route } = match
-  const headers = buildUpstreamHeaders(req, route, req.headersDistinct as IncomingHttpHeaders, proxies)
+  // headersDistinct keeps repeated headers as separate lines instead of joining them.
+  const fields = generatedKey === undefined ? req.headersDistinct as IncomingHttpHeaders : streamFields(req.rawHeaders)
+  const headers = buildUpstreamHeaders(req, route, fields, proxies)
   if (route.options.changeOrigin && headers.origin !== undefined) {
     // A backend that checks Origin against its own name (RFC 6455 §4.2.1) sees itself.
     headers.origin = `${route.upstream.kind === 'url' && route.upstream.secure ? 'https' : 'http'}://${targetHost(route.upstream)}`
@@ -44,5 +71,6 @@ export function buildUpstreamHead (req: IncomingMessage, match: RouteMatch, prox
     }
   }
   lines.push('Connection: Upgrade', 'Upgrade: websocket')
+  if (generatedKey !== undefined) lines.push('Sec-WebSocket-Version: 13', `Sec-WebSocket-Key: ${generatedKey}`)
   return lines.join('\r\n') + '\r\n\r\n'
 }

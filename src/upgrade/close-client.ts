@@ -21,6 +21,12 @@ export function lingerThenDestroy (socket: Duplex): void {
   socket.once('close', () => clearTimeout(timer))
 }
 
+/** Ends a socket whose answer is complete, then lingers as above. */
+export function endAndLinger (socket: Duplex): void {
+  if (socket.writable) socket.end()
+  lingerThenDestroy(socket)
+}
+
 /** Answers a refused upgrade on the raw socket (issue #3 step 2) and closes it. */
 export function refuseUpgrade (socket: Duplex, err: GatewayError): void {
   writeRawError(socket, err)

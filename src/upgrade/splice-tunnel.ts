@@ -1,11 +1,12 @@
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { abortSide, closedAbortively } from './abort-side.js'
 import type { TunnelMeter, TunnelTracker } from './tunnel-stats.js'
 
 export interface SpliceInput {
   readonly client: Duplex
   readonly backend: Socket
-  /** The backend's 101 head, verbatim. */
+  /** The backend's 101 head, verbatim; empty when the client was answered otherwise (RFC 8441: a `:status 200`). */
   readonly responseHead: Buffer
   /** Backend bytes that arrived with the head: already WebSocket frames. */
   readonly backendRest: Buffer
@@ -26,40 +27,50 @@ export interface TunnelResult {
   readonly reason: 'end' | 'error' | 'idle'
 }
 
+/** How many payload bytes one side has handed on so far. */
+type ByteCounter = () => number
+
 /**
- * Bytes a socket has read and handed on: its byte counter, less what still
- * waits unread in its stream buffer (a paused socket keeps reading into it).
+ * Bytes a side has read and handed on. A socket has its own counter: less
+ * what still waits unread in its stream buffer (a paused socket keeps
+ * reading into it). An HTTP/2 stream (RFC 8441) has none, so what it emits
+ * is counted here; its DATA frames are the tunnel's payload.
  */
-function bytesTaken (socket: Duplex): number {
-  const read = (socket as Partial<Socket>).bytesRead ?? 0
-  return read - socket.readableLength
+function countTaken (side: Duplex): ByteCounter {
+  if (typeof (side as Partial<Socket>).bytesRead === 'number') {
+    const socket = side as Socket
+    return () => socket.bytesRead - socket.readableLength
+  }
+  let emitted = 0
+  side.on('data', (chunk: Buffer) => { emitted += chunk.length })
+  return () => emitted
 }
 
 /**
- * A tunnel's payload bytes from the sockets' own counters: what each side
- * has read since the splice, plus what was already read with the heads. It
+ * A tunnel's payload bytes from the sides' counters: what each side has
+ * read since the splice, plus what was already read with the heads. It
  * holds plain numbers, not the heads' buffers, since a tunnel may stay open
  * for days (issue #5: RSS per idle tunnel).
  */
 class SocketMeter implements TunnelMeter {
-  readonly #client: Duplex
-  readonly #backend: Duplex
+  readonly #client: ByteCounter
+  readonly #backend: ByteCounter
   readonly #clientStart: number
   readonly #backendStart: number
 
   constructor (client: Duplex, backend: Duplex, clientEarly: number, backendEarly: number) {
-    this.#client = client
-    this.#backend = backend
-    this.#clientStart = bytesTaken(client) - clientEarly
-    this.#backendStart = bytesTaken(backend) - backendEarly
+    this.#client = countTaken(client)
+    this.#backend = countTaken(backend)
+    this.#clientStart = this.#client() - clientEarly
+    this.#backendStart = this.#backend() - backendEarly
   }
 
   clientToBackend (): number {
-    return bytesTaken(this.#client) - this.#clientStart
+    return this.#client() - this.#clientStart
   }
 
   backendToClient (): number {
-    return bytesTaken(this.#backend) - this.#backendStart
+    return this.#backend() - this.#backendStart
   }
 }
 
@@ -72,13 +83,14 @@ class SocketMeter implements TunnelMeter {
  * a peer that never sends its own FIN cannot keep the socket open. A socket
  * destroyed that way (`cutByUs`) closes without having read its peer's FIN,
  * which is still a clean end: a WebSocket client waits for the server to
- * close the TCP connection first (RFC 6455 §7.1.1).
+ * close the TCP connection first (RFC 6455 §7.1.1). For an RFC 8441 stream
+ * END_STREAM is the FIN and a reset other than NO_ERROR the RST (RFC 8441 §5).
  */
 function followClose (closed: Duplex, other: Duplex, onError: () => void, cutByUs: WeakSet<Duplex>): void {
   closed.once('close', (hadError?: boolean) => {
-    if (hadError === true || (!closed.readableEnded && !cutByUs.has(closed))) {
+    if (closedAbortively(closed, hadError) || (!closed.readableEnded && !cutByUs.has(closed))) {
       onError()
-      other.destroy()
+      abortSide(other)
       return
     }
     cutByUs.add(other)
@@ -88,7 +100,7 @@ function followClose (closed: Duplex, other: Duplex, onError: () => void, cutByU
 }
 
 /**
- * Step 6. Sends the 101 head to the client, then what the backend sent
+ * Step 6. Sends the 101 head (if any) to the client, then what the backend sent
  * after it, hands the held-back client bytes to the backend, and pipes both
  * ways. pipe() pauses the source whenever the destination's buffer is full,
  * so a client that reads slowly holds the backend back through TCP instead
@@ -98,7 +110,7 @@ export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
   const { client, backend, stats } = input
   let reason: TunnelResult['reason'] = 'end'
 
-  client.write(input.responseHead)
+  if (input.responseHead.length > 0) client.write(input.responseHead)
   if (input.backendRest.length > 0) client.write(input.backendRest)
   if (input.clientRest.length > 0) backend.write(input.clientRest)
 
@@ -120,7 +132,7 @@ export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
     if ('setTimeout' in client && typeof client.setTimeout === 'function') {
       (client as Socket).setTimeout(input.idleTimeoutMs, () => {
         reason = 'idle'
-        client.destroy()
+        abortSide(client)
         backend.destroy()
       })
     }

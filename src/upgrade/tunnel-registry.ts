@@ -1,6 +1,8 @@
+import type { Http2Stream } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { GatewayError } from '../forward/gateway-errors.js'
+import { abortSide } from './abort-side.js'
 import type { TunnelMeter } from './tunnel-stats.js'
 
 export interface TunnelLimits {
@@ -30,9 +32,13 @@ export interface TunnelInfo {
   readonly bytesOut: number
 }
 
-/** `ip:port`, `[v6]:port`, or `unix`: read once, since a destroyed socket forgets its peer. */
+/**
+ * `ip:port`, `[v6]:port`, or `unix`: read once, since a destroyed socket
+ * forgets its peer. An RFC 8441 tunnel's client is an HTTP/2 stream, whose
+ * peer is that of its session's socket.
+ */
 function describePeer (client: Duplex): string {
-  const { remoteAddress, remotePort } = client as Partial<Socket>
+  const { remoteAddress, remotePort } = (client as Partial<Http2Stream>).session?.socket ?? client as Partial<Socket>
   if (remoteAddress === undefined) return 'unix'
   return remoteAddress.includes(':') ? `[${remoteAddress}]:${remotePort ?? 0}` : `${remoteAddress}:${remotePort ?? 0}`
 }
@@ -106,7 +112,7 @@ export class TunnelEntry {
 
   /** Both sides at once: a half-closed tunnel would hold a descriptor and the peer would wait forever. */
   destroy (): void {
-    this.client.destroy()
+    abortSide(this.client)
     this.#backend?.destroy()
   }
 
