@@ -22,6 +22,8 @@ export interface Versions {
   readonly node: string
   readonly nginx: string | null
   readonly packages: Readonly<Record<string, string>>
+  /** For runs with the TLS scenarios (issue #13): h2load's version and the OpenSSL of each TLS peer; null otherwise. */
+  readonly tls: string | null
 }
 
 const PACKAGES = ['fastify', '@fastify/reply-from', 'undici', 'ws', 'pino', 'tsx', 'autocannon', 'http-proxy', '@fastify/http-proxy']
@@ -61,9 +63,22 @@ function describeSource (routerDir: string): string {
   return `${where} at ${commit}${dirty ? ' with uncommitted changes in src/ or bin/' : ''}`
 }
 
-export function describeVersions (nginx: NginxBinary | null, routerDir: string): Versions {
+/** `h2load nghttp2/1.52.0`, from `h2load --version`. */
+function h2loadVersion (h2load: string | null): string {
+  if (h2load === null) return 'h2load not installed'
+  return spawnSync(h2load, ['--version'], { encoding: 'utf8' }).stdout.trim() || 'h2load (unknown version)'
+}
+
+/**
+ * `tls`: describe what the TLS scenarios depend on. The sockrouter child runs
+ * on this Node (process.execPath), so its OpenSSL is this process's.
+ */
+export function describeVersions (nginx: NginxBinary | null, routerDir: string, tls: { h2load: string | null } | null = null): Versions {
   const own = JSON.parse(readFileSync(join(routerDir, 'package.json'), 'utf8')) as { version: string }
   const packages: Record<string, string> = { sockrouter: own.version }
   for (const name of PACKAGES) packages[name] = packageVersion(name)
-  return { sockrouterSource: describeSource(routerDir), node: process.version, nginx: nginx?.version ?? null, packages }
+  const tlsLine = tls === null
+    ? null
+    : `${h2loadVersion(tls.h2load)}, Node's OpenSSL ${process.versions.openssl}${nginx === null ? '' : `, nginx's OpenSSL ${nginx.openssl ?? 'unknown'}`}`
+  return { sockrouterSource: describeSource(routerDir), node: process.version, nginx: nginx?.version ?? null, packages, tls: tlsLine }
 }

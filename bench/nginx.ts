@@ -4,6 +4,7 @@ import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { spawnChild, type Child } from './children.js'
 import { SMALL_JSON } from './backend-bodies.js'
+import type { BenchCert } from './tls-cert.js'
 
 /**
  * nginx twice over: as the fast static backend (`return 200` on a unix
@@ -17,6 +18,10 @@ const CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'
 export interface NginxBinary {
   readonly path: string
   readonly version: string
+  /** Built with the ssl and http_v2 modules, so it can be the HTTP/2 and wss peer (issue #13). */
+  readonly h2: boolean
+  /** The OpenSSL it runs with, e.g. `3.0.19`, or null if it does not say. */
+  readonly openssl: string | null
 }
 
 export function findNginx (): NginxBinary | null {
@@ -26,9 +31,12 @@ export function findNginx (): NginxBinary | null {
     } catch {
       continue
     }
-    // `nginx -v` prints "nginx version: nginx/1.22.1" on stderr.
-    const { stderr } = spawnSync(path, ['-v'], { encoding: 'utf8' })
-    return { path, version: /nginx\/(\S+)/.exec(stderr)?.[1] ?? 'unknown' }
+    // `nginx -V` prints "nginx version: nginx/1.22.1" and its configure arguments on stderr.
+    const { stderr } = spawnSync(path, ['-V'], { encoding: 'utf8' })
+    const h2 = stderr.includes('--with-http_ssl_module') && stderr.includes('--with-http_v2_module')
+    // "built with OpenSSL 3.0.22 … (running with OpenSSL 3.0.19 …)": the one it runs with is the one measured.
+    const openssl = /running with OpenSSL (\S+)/.exec(stderr)?.[1] ?? /built with OpenSSL (\S+)/.exec(stderr)?.[1] ?? null
+    return { path, version: /nginx\/(\S+)/.exec(stderr)?.[1] ?? 'unknown', h2, openssl }
   }
   return null
 }
@@ -74,12 +82,53 @@ export interface ProxyRoute {
   readonly socketPath: string
 }
 
+/** An HTTPS server next to the plain one, for the HTTP/2 and wss scenarios (issue #13). */
+export interface ProxyTls {
+  readonly port: number
+  readonly cert: BenchCert
+  /** From findNginx: picks the `http2` syntax. */
+  readonly version: string
+}
+
+/** `1.25.1` → [1, 25, 1], for comparing versions. */
+function versionParts (version: string): number[] {
+  return version.split('.').map((n) => Number.parseInt(n, 10) || 0)
+}
+
+function atLeast (version: string, wanted: readonly number[]): boolean {
+  const have = versionParts(version)
+  for (let i = 0; i < wanted.length; i++) {
+    const a = have[i] ?? 0
+    const b = wanted[i] ?? 0
+    if (a !== b) return a > b
+  }
+  return true
+}
+
+/**
+ * The TLS listener: nginx 1.25.1 moved `http2` from a `listen` parameter to
+ * a directive of its own. TLS 1.2+, as sockrouter's (issue #13). Session
+ * resumption does not matter here: every load keeps its connections open.
+ */
+function tlsListen (tls: ProxyTls): string {
+  const listen = atLeast(tls.version, [1, 25, 1])
+    ? `    listen 127.0.0.1:${tls.port} ssl;\n    http2 on;`
+    : `    listen 127.0.0.1:${tls.port} ssl http2;`
+  return `${listen}
+    ssl_certificate ${tls.cert.certFile};
+    ssl_certificate_key ${tls.cert.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;`
+}
+
 /**
  * nginx as a user would put it in front of local services: upstream
  * keep-alive, HTTP/1.1 to the backend, the Upgrade/Connection map for
- * WebSocket, X-Forwarded-*, and its default access log.
+ * WebSocket, X-Forwarded-*, and its default access log. With `tls`, a second
+ * server does the same job over TLS, HTTP/2 and HTTP/1.1 by ALPN; since
+ * 1.19.7 `keepalive_requests` also caps the requests per HTTP/2 connection,
+ * so the raised value below keeps nginx from sending GOAWAY every 1000.
  */
-export function proxyConfig (prefix: string, port: number, routes: readonly ProxyRoute[]): string {
+export function proxyConfig (prefix: string, port: number, routes: readonly ProxyRoute[], tls: ProxyTls | null = null): string {
   const upstreams = routes.map((r, i) => `  upstream u${i} {
     server unix:${r.socketPath};
     keepalive 64;
@@ -108,17 +157,24 @@ ${tempPaths(prefix)}
     '' '';
   }
 ${upstreams}
+  # Tunnels stay open while idle (the idle-tunnel scenario holds them).
+  proxy_read_timeout 3600s;
+  proxy_send_timeout 3600s;
+  # Keep big responses in memory buffers rather than temp files on disk.
+  proxy_max_temp_file_size 0;
   server {
     listen 127.0.0.1:${port};
     proxy_http_version 1.1;
-    # Tunnels stay open while idle (the idle-tunnel scenario holds them).
-    proxy_read_timeout 3600s;
-    proxy_send_timeout 3600s;
-    # Keep big responses in memory buffers rather than temp files on disk.
-    proxy_max_temp_file_size 0;
 ${locations}
   }
-}
+${tls === null
+  ? ''
+  : `  server {
+${tlsListen(tls)}
+    proxy_http_version 1.1;
+${locations}
+  }
+`}}
 `
 }
 

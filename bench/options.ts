@@ -66,7 +66,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only a,b
   --quick              one short round (CI smoke test, < 1 minute)
   --rounds N           interleaved rounds (default 3; 1 with --quick)
   --only IDS           scenarios: http-small, http-small-static, http-1c, http-1mib, http-closing,
-                       ws-echo, ws-1mib, idle-tunnels, startup, startup-ways, discovery
+                       ws-echo, ws-1mib, h2-small, https-small, h2-1mib, wss-echo,
+                       h2-ws-echo, idle-tunnels, startup, startup-ways, discovery;
+                       tls = the TLS ones: h2-small to h2-ws-echo (HTTP/2 and wss, issue #13)
   --targets IDS        direct (always kept), sockrouter, nginx, http-proxy, fastify-http-proxy
   --router-log-level   sockrouter's --log-level (default info: access log on)
   --cpu-prof-dir DIR   profile the Node targets (node --cpu-prof): DIR/<target>.cpuprofile

@@ -134,7 +134,8 @@ function machineLines (report: Report): string[] {
     `Machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}`,
     `Load average at start: ${m.loadAtStart.join(' ')}. Other processes used ${report.otherCpu.seconds.toFixed(1)} CPU-seconds during the run (${(report.otherCpu.share * 100).toFixed(1)}% of the machine)`,
     `sockrouter measured: ${v.sockrouterSource}`,
-    `Versions: Node ${v.node}, nginx ${v.nginx ?? 'not installed'}, ${packages}`
+    `Versions: Node ${v.node}, nginx ${v.nginx ?? 'not installed'}, ${packages}`,
+    ...(v.tls === null ? [] : [`TLS: ${v.tls}`])
   ]
 }
 

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { startBackends, type Backends } from './backends.js'
 import { killAllChildrenNow, REPO_ROOT, stopAllChildren } from './children.js'
+import { findH2load, h2load } from './load/h2load.js'
 import { httpLoad } from './load/http-load.js'
 import { wsEchoLoad } from './load/ws-load.js'
 import { describeMachine, describeVersions } from './machine.js'
@@ -17,10 +18,11 @@ import { findNginx } from './nginx.js'
 import { machineBusySeconds, ownCpuSeconds } from './proc-stats.js'
 import { parseBenchOptions, UsageError, USAGE, type BenchOptions } from './options.js'
 import { renderStdout, writeResults, type Report } from './report.js'
-import { SCENARIOS } from './scenarios/index.js'
+import { SCENARIO_GROUPS, SCENARIOS } from './scenarios/index.js'
 import type { Scenario, ScenarioContext } from './scenarios/types.js'
 import { evaluateGoals, summarize, type RunRecord } from './summarize.js'
 import { directTarget, makeLaunchers, startProxyTarget, TARGET_IDS, type ProxyLauncher, type RunningTarget, type TargetId } from './targets.js'
+import { makeBenchCert, type BenchCert } from './tls-cert.js'
 
 function note (line: string): void {
   process.stderr.write(`${line}\n`)
@@ -45,35 +47,67 @@ async function runOne (ctx: ScenarioContext, scenario: Scenario, target: Running
   }
 }
 
-/** Untimed load so every target's JIT and pools are warm before round 1. */
-async function warmUp (targets: readonly RunningTarget[], options: BenchOptions): Promise<void> {
+/** Whether scenario `s` runs against `t`: a TLS scenario only against a target that has a TLS listener (issue #13). */
+function covers (s: Scenario, t: { readonly id: TargetId, readonly tls: boolean }): boolean {
+  return s.appliesTo(t.id) && (s.tls !== true || t.tls)
+}
+
+function hasTls (t: RunningTarget): boolean {
+  return t.tlsEndpoint('json', '/') !== null
+}
+
+/** Untimed load so every target's JIT and pools are warm before round 1; over its TLS listener too, where it has one. */
+async function warmUp (targets: readonly RunningTarget[], options: BenchOptions, ctx: ScenarioContext): Promise<void> {
   for (const t of targets) {
     try {
       await httpLoad(t.endpoint('json', '/'), { connections: 50, seconds: options.warmupSeconds })
       await wsEchoLoad(t.endpoint('ws', '/'), { connections: 10, payloadBytes: 64, seconds: options.warmupSeconds / 2, binary: false })
+      const tlsJson = t.tlsEndpoint('json', '/')
+      const tlsWs = t.tlsEndpoint('ws', '/')
+      if (tlsJson !== null && ctx.h2load !== null) {
+        await h2load(ctx.h2load, tlsJson, { protocol: 'h2', connections: 5, streams: 10, seconds: options.warmupSeconds, logFile: join(ctx.tempDir, 'h2load-warm-up.tsv') })
+      }
+      if (tlsWs !== null) await wsEchoLoad(tlsWs, { connections: 10, payloadBytes: 64, seconds: options.warmupSeconds / 2, binary: false })
     } catch (err) {
       note(`  warm-up ${t.id}: ${(err as Error).message}`)
     }
   }
 }
 
+/** The certificate both TLS peers serve, made once per run, when a TLS scenario is to run. */
+async function prepareCert (scenarios: readonly Scenario[], tempDir: string, notes: string[]): Promise<BenchCert | null> {
+  if (!scenarios.some((s) => s.tls === true)) return null
+  const { cert, why } = await makeBenchCert(tempDir)
+  if (why !== null) { notes.push(`no TLS listeners: ${why}`); note(notes[notes.length - 1] ?? '') }
+  return cert
+}
+
 async function startTargets (launchers: readonly ProxyLauncher[], notes: string[]): Promise<RunningTarget[]> {
   const started: RunningTarget[] = []
+  const fail = (line: string): void => { notes.push(line); note(line) }
   for (const launcher of launchers) {
     try {
-      started.push(await startProxyTarget(launcher))
+      started.push(await startProxyTarget(launcher, launcher.tls))
+      continue
     } catch (err) {
-      notes.push(`FAILED to start ${launcher.id}: ${(err as Error).message}`)
-      note(notes[notes.length - 1] ?? '')
+      if (!launcher.tls) { fail(`FAILED to start ${launcher.id}: ${(err as Error).message}`); continue }
+      // A broken TLS listener costs only the TLS scenarios (issue #13), not every figure of the target.
+      fail(`FAILED to start ${launcher.id} with its TLS listener, so the HTTP/2 and wss scenarios run without it: ${(err as Error).message}`)
+    }
+    try {
+      started.push(await startProxyTarget(launcher, false))
+    } catch (err) {
+      fail(`FAILED to start ${launcher.id}: ${(err as Error).message}`)
     }
   }
   return started
 }
 
 function selectScenarios (options: BenchOptions): Scenario[] {
-  const unknown = options.only.filter((id) => !SCENARIOS.some((s) => s.id === id))
+  const only = options.only.flatMap((id) => SCENARIO_GROUPS[id] ?? [id])
+  const unknown = only.filter((id) => !SCENARIOS.some((s) => s.id === id))
   if (unknown.length > 0) throw new UsageError(`unknown scenario ${unknown.join(', ')}`)
-  return SCENARIOS.filter((s) => options.only.length === 0 || options.only.includes(s.id))
+  return SCENARIOS.filter((s) => only.length === 0 || only.includes(s.id))
 }
 
 function selectLaunchers (launchers: readonly ProxyLauncher[], options: BenchOptions): ProxyLauncher[] {
@@ -82,14 +116,14 @@ function selectLaunchers (launchers: readonly ProxyLauncher[], options: BenchOpt
   return launchers.filter((l) => options.targets.length === 0 || options.targets.includes(l.id))
 }
 
-/** Every scenario that ran must have a figure for every target it applies to that started. */
-function findMissing (scenarios: readonly Scenario[], targets: readonly TargetId[], runs: readonly RunRecord[]): string[] {
+/** Every scenario that ran must have a figure for every target it covers that was meant to run: started, or failed to. */
+function findMissing (scenarios: readonly Scenario[], targets: ReadonlyArray<{ readonly id: TargetId, readonly tls: boolean }>, runs: readonly RunRecord[]): string[] {
   const missing: string[] = []
   for (const s of scenarios) {
     for (const t of targets) {
-      if (!s.appliesTo(t)) continue
-      const has = runs.some((r) => r.scenario === s.id && r.target === t && Object.values(r.values).some(Number.isFinite))
-      if (!has) missing.push(`${s.id}/${t}`)
+      if (!covers(s, t)) continue
+      const has = runs.some((r) => r.scenario === s.id && r.target === t.id && Object.values(r.values).some(Number.isFinite))
+      if (!has) missing.push(`${s.id}/${t.id}`)
     }
   }
   return missing
@@ -100,9 +134,11 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
   const t0 = performance.now()
   const machine = describeMachine()
   const nginx = findNginx()
-  const versions = describeVersions(nginx, options.routerDir ?? REPO_ROOT)
-  const notes: string[] = []
   const scenarios = selectScenarios(options)
+  const withTls = scenarios.some((s) => s.tls === true)
+  const h2loadPath = withTls ? findH2load() : null
+  const versions = describeVersions(nginx, options.routerDir ?? REPO_ROOT, withTls ? { h2load: h2loadPath } : null)
+  const notes: string[] = []
 
   note(`sockrouter bench (${options.quick ? 'quick' : 'full'}): temp dir ${tempDir}`)
   const load = machine.loadAtStart[0] ?? 0
@@ -111,41 +147,42 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
     note(notes[notes.length - 1] ?? '')
   }
   const backends: Backends = await startBackends(tempDir, nginx)
-  const { launchers: all, skipped } = makeLaunchers(options, tempDir, backends, nginx)
+  const cert = await prepareCert(scenarios, tempDir, notes)
+  const { launchers: all, skipped } = makeLaunchers(options, tempDir, backends, nginx, cert)
   for (const line of skipped) { notes.push(line); note(line) }
   const launchers = selectLaunchers(all, options)
   const proxies = await startTargets(launchers, notes)
-  const failedToStart: TargetId[] = launchers.filter((l) => !proxies.some((p) => p.id === l.id)).map((l) => l.id)
+  const failedToStart = launchers.filter((l) => !proxies.some((p) => p.id === l.id))
   const targets: RunningTarget[] = [directTarget(backends), ...proxies]
-  const ctx: ScenarioContext = { options, backends, launchers, tempDir, note }
+  const ctx: ScenarioContext = { options, backends, launchers, tempDir, h2load: h2loadPath, note }
 
   const runnable: Scenario[] = []
   for (const s of scenarios) {
-    const why = s.unavailable(ctx)
+    const why = s.unavailable(ctx) ?? await s.probe?.(ctx, targets.filter((t) => covers(s, { id: t.id, tls: hasTls(t) }))) ?? null
     if (why === null) runnable.push(s)
     else { notes.push(`skipped scenario ${s.id}: ${why}`); note(notes[notes.length - 1] ?? '') }
   }
 
   note(`warming up ${targets.map((t) => t.id).join(', ')}`)
-  await warmUp(targets, options)
+  await warmUp(targets, options, ctx)
 
   const runs: RunRecord[] = []
   for (let round = 1; round <= options.rounds; round++) {
     const order = rotate(targets, round - 1)
     note(`round ${round} of ${options.rounds}: ${order.map((t) => t.id).join(' → ')}`)
     for (const s of runnable.filter((x) => x.schedule === 'round')) {
-      for (const t of order) if (s.appliesTo(t.id)) runs.push(await runOne(ctx, s, t, round))
+      for (const t of order) if (covers(s, { id: t.id, tls: hasTls(t) })) runs.push(await runOne(ctx, s, t, round))
     }
   }
   for (const s of runnable.filter((x) => x.schedule === 'once')) {
-    for (const t of targets) if (s.appliesTo(t.id)) runs.push(await runOne(ctx, s, t, 1))
+    for (const t of targets) if (covers(s, { id: t.id, tls: hasTls(t) })) runs.push(await runOne(ctx, s, t, 1))
   }
 
   // sockrouter drains gracefully on SIGTERM; Node targets write their --cpu-prof on exit.
   await Promise.all(proxies.map((p) => p.stop()))
 
   const ids = targets.map((t) => t.id)
-  const rows = summarize(runnable, TARGET_IDS.filter((t) => ids.includes(t) || failedToStart.includes(t)), runs)
+  const rows = summarize(runnable, TARGET_IDS.filter((t) => ids.includes(t) || failedToStart.some((l) => l.id === t)), runs)
   return {
     startedAt: startedAt.toISOString(),
     wallSeconds: (performance.now() - t0) / 1000,
@@ -157,7 +194,7 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
     rows,
     goals: evaluateGoals(rows, runs),
     runs,
-    missing: findMissing(runnable, [...ids, ...failedToStart], runs)
+    missing: findMissing(runnable, [...targets.map((t) => ({ id: t.id, tls: hasTls(t) })), ...failedToStart], runs)
   }
 }
 

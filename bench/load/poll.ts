@@ -1,15 +1,19 @@
-import { Agent, request } from 'node:http'
+import { Agent, request, type IncomingMessage } from 'node:http'
+import { request as tlsRequest } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { connectOptions, type Endpoint } from '../endpoint.js'
+import { connectOptions, isTls, type Endpoint } from '../endpoint.js'
 
 /** One GET; resolves with the status, or 0 if the connection failed. The body is drained. */
 export function getStatus (e: Endpoint, agent: Agent | false = false, timeoutMs = 2000): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ ...connectOptions(e), path: e.path, method: 'GET', agent, timeout: timeoutMs }, (res) => {
+    const options = { ...connectOptions(e), path: e.path, method: 'GET', agent, timeout: timeoutMs }
+    const onResponse = (res: IncomingMessage): void => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
       res.on('error', () => resolve(0))
-    })
+    }
+    // A TLS listener (issue #13) over HTTP/1.1, its self-signed certificate unverified.
+    const req = isTls(e) ? tlsRequest({ ...options, rejectUnauthorized: false }, onResponse) : request(options, onResponse)
     req.on('timeout', () => req.destroy())
     req.on('error', () => resolve(0))
     req.end()

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { WebSocket } from 'ws'
-import { wsUrl, type Endpoint } from '../endpoint.js'
+import { isTls, wsUrl, type Endpoint } from '../endpoint.js'
 import { Samples } from '../stats.js'
 
 /**
@@ -29,11 +29,13 @@ export interface WsLoadOptions {
   readonly binary: boolean
 }
 
-async function openAll (url: string, n: number, timeoutMs: number): Promise<{ sockets: WebSocket[], errors: number }> {
+async function openAll (e: Endpoint, n: number, timeoutMs: number): Promise<{ sockets: WebSocket[], errors: number }> {
   const sockets: WebSocket[] = []
   let errors = 0
+  // wss:// (issue #13): the bench's certificate is self-signed, and both TLS peers present the same one.
+  const tls = isTls(e) ? { rejectUnauthorized: false } : {}
   await Promise.all(Array.from({ length: n }, async () => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, maxPayload: 64 * 1024 * 1024 })
+    const ws = new WebSocket(wsUrl(e), { perMessageDeflate: false, handshakeTimeout: timeoutMs, maxPayload: 64 * 1024 * 1024, ...tls })
     ws.on('error', () => {})
     try {
       await Promise.race([
@@ -50,7 +52,7 @@ async function openAll (url: string, n: number, timeoutMs: number): Promise<{ so
 }
 
 export async function wsEchoLoad (e: Endpoint, { connections, payloadBytes, seconds, binary }: WsLoadOptions): Promise<WsLoadResult> {
-  const { sockets, errors: openErrors } = await openAll(wsUrl(e), connections, 10_000)
+  const { sockets, errors: openErrors } = await openAll(e, connections, 10_000)
   let errors = openErrors
   const payload = binary ? Buffer.alloc(payloadBytes, 0x61) : 'x'.repeat(payloadBytes)
   const rtt = new Samples()

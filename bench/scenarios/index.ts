@@ -1,12 +1,14 @@
 import { discovery } from './discovery.js'
 import { httpBig, httpClosingBackend, httpOneConnection, httpSmall, httpSmallStatic } from './http.js'
+import { h2Big, h2Small, httpsSmall } from './https.js'
 import { idleTunnels } from './idle-tunnels.js'
 import { startup } from './startup.js'
 import { startupWays } from './startup-ways.js'
 import type { Scenario } from './types.js'
 import { wsBig, wsEcho } from './websocket.js'
+import { h2WsEcho, wssEcho } from './wss.js'
 
-/** Every scenario of issues #5 and #10, in the order a round runs them. */
+/** Every scenario of issues #5, #10 and #13, in the order a round runs them. */
 export const SCENARIOS: readonly Scenario[] = [
   httpSmall,
   httpSmallStatic,
@@ -15,8 +17,18 @@ export const SCENARIOS: readonly Scenario[] = [
   httpClosingBackend,
   wsEcho,
   wsBig,
+  h2Small,
+  httpsSmall,
+  h2Big,
+  wssEcho,
+  h2WsEcho,
   idleTunnels,
   startup,
   startupWays,
   discovery
 ]
+
+/** Names `--only` also takes, each for several scenarios: `--only tls` runs issue #13's. */
+export const SCENARIO_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  tls: SCENARIOS.filter((s) => s.tls === true).map((s) => s.id)
+}

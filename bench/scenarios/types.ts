@@ -17,6 +17,8 @@ export interface ScenarioContext {
   readonly backends: Backends
   readonly launchers: readonly ProxyLauncher[]
   readonly tempDir: string
+  /** The h2load binary (Debian's nghttp2-client), or null when it is missing (issue #13). */
+  readonly h2load: string | null
   /** A progress line on stderr. */
   note (line: string): void
 }
@@ -35,8 +37,12 @@ export interface Scenario {
   readonly metrics: readonly MetricDef[]
   /** `round`: once per target per round, interleaved. `once`: after the rounds. */
   readonly schedule: 'round' | 'once'
+  /** Runs over the targets' TLS listeners (issue #13): only targets that have one, and only those listeners get started. */
+  readonly tls?: boolean
   appliesTo (target: TargetId): boolean
   /** Why this machine cannot run it (e.g. no nginx for the static backend), or null. */
   unavailable (ctx: ScenarioContext): string | null
+  /** Asked once the targets run, of those it covers: why they cannot run it (e.g. no RFC 8441 in this sockrouter), or null. */
+  probe? (ctx: ScenarioContext, targets: readonly RunningTarget[]): Promise<string | null>
   run (ctx: ScenarioContext, target: RunningTarget, round: number): Promise<RunResult>
 }
