@@ -9,6 +9,10 @@ import { httpGet } from './helpers/http-client.js'
 import { startProcess, type RunningCli } from './helpers/run-cli.js'
 import { writeRouteFile } from './helpers/services-dir.js'
 import { makeTempDir } from './helpers/temp-dir.js'
+import { makeTestCert } from './helpers/tls-cert.js'
+import { openH2 } from './helpers/h2-client.js'
+import { extendedConnect } from './helpers/h2-connect.js'
+import { maskedFrame, readFrame } from './helpers/ws-frames.js'
 import { nextMessage, openClient, startWsBackend } from './helpers/ws-backend.js'
 
 /**
@@ -81,6 +85,29 @@ if (BUILT === '') {
 
     t.equal(await cli.stop('SIGTERM'), 0)
     t.same(cli.lines.slice(-2).map((l) => l.msg), ['shutting down', 'stopped'])
+  })
+
+  t.test('serves HTTP/2 and HTTP/1.1 on an https:// listener, and RFC 8441 WebSockets, on the Node inside (issue #13)', async (t) => {
+    const { home, binary } = install(t)
+    const sockets = join(home, 'sockets')
+    await startBackend(t, join(sockets, 'svc', 'ui.sock'))
+    await startWsBackend(t, join(sockets, 'svc', 'ws.sock'))
+    const cert = await makeTestCert(home)
+    const cli = startBinary(t, binary, home, ['--socket-dir', sockets, '--listen', 'https://127.0.0.1:0', '--tls-cert', cert.certFile, '--tls-key', cert.keyFile])
+    const line = await cli.waitForLine((l) => typeof l.address === 'string' && /^https:\/\/127\.0\.0\.1:\d+$/.test(l.address), 30_000)
+    await cli.waitForLine((l) => l.msg === 'sockrouter ready', 30_000)
+    const origin = String(line.address)
+    for (const [flag, version] of [['--http2', '2'], ['--http1.1', '1.1']] as const) {
+      const { stdout } = await run('curl', ['-sS', flag, '--cacert', cert.certFile, '-o', '/dev/null', '-w', '%{http_code} %{http_version}', `${origin}/svc/ui/x`])
+      t.equal(stdout, `200 ${version}`, `${flag} through the binary`)
+    }
+    const session = await openH2(t, origin, cert.cert)
+    const tunnel = await extendedConnect(session, '/svc/ws/', origin.slice('https://'.length))
+    t.equal(tunnel.status, 200, 'the extended CONNECT is answered 200')
+    tunnel.stream.write(maskedFrame('over RFC 8441'))
+    t.equal((await readFrame(tunnel.stream)).payload.toString(), 'over RFC 8441', 'the echo came back')
+    tunnel.stream.close()
+    t.equal(await cli.stop('SIGTERM'), 0)
   })
 
   t.test('check validates the socket dir and services.d and prints the table', async (t) => {
