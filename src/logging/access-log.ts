@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { Socket } from 'node:net'
 import { GatewayError } from '../forward/gateway-errors.js'
+import { isHttp2Request } from '../forward/is-http2-request.js'
 import { isResponseFinished } from '../forward/response-finished.js'
 import { routeLogFields } from './route-log-fields.js'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -48,7 +49,7 @@ export function registerAccessLog (app: FastifyInstance): void {
     const socket = request.raw.socket
     // HTTP/2 multiplexes streams on one socket, so its counter says nothing about one response; and once the session
     // is gone, Node's proxy for that socket throws on every read (issue #13). No bytes field then.
-    const bytesAtStart = request.raw.httpVersionMajor === 2 ? -1 : socket.bytesWritten
+    const bytesAtStart = isHttp2Request(request.raw) ? -1 : socket.bytesWritten
     // Read now: once the socket is closed, Node can no longer ask for its peer. The socket caches it after the first request.
     const remote = socket.remoteAddress
     reply.raw.once('close', () => logRequest(app.log, request, reply, socket, remote, startedAt, bytesAtStart))

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError } from '../forward/gateway-errors.js'
+import { isHttp2Request } from '../forward/is-http2-request.js'
 import type {} from '../forward/http-forwarder.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
 import { NO_ROUTE_LABEL, ROUTER_LABEL } from './route-counters.js'
@@ -73,7 +74,7 @@ export function registerRequestMetrics (app: FastifyInstance, recorder: RequestR
     const startedAt = performance.now()
     // Held here because Node detaches req.socket and res.socket before `close`.
     const socket = request.raw.socket
-    const h2 = request.raw.httpVersionMajor === 2
+    const h2 = isHttp2Request(request.raw)
     const writtenAtStart = h2 ? -1 : socket.bytesWritten
     const readAtStart = h2 ? -1 : socket.bytesRead
     reply.raw.on('close', () => finish(recorder, request, reply, socket, startedAt, writtenAtStart, readAtStart))

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { GatewayError } from '../forward/gateway-errors.js'
+import { isHttp2Request } from '../forward/is-http2-request.js'
 import { parseHost, type HostAuthority } from './parse-host.js'
 import { adoptAbsoluteFormAuthority } from './parse-request-target.js'
 
@@ -53,7 +54,7 @@ function adoptAuthority (req: HostRequest): GatewayError | null {
  * parsed result stays on the request for requestHost.
  */
 export function checkRequestHost (req: HostRequest): GatewayError | null {
-  if (req.httpVersionMajor === 2) {
+  if (isHttp2Request(req)) {
     const failure = adoptAuthority(req)
     if (failure !== null) return failure
   }
@@ -63,7 +64,8 @@ export function checkRequestHost (req: HostRequest): GatewayError | null {
   if (lines === 1) {
     parsed = parseHost(req.headers.host ?? '')
     if (parsed === null) return refuse('The Host header is malformed.')
-  } else if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+  } else if (req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1)) {
+    // Anything past 1.0 needs a Host, an HTTP/1 line claiming `HTTP/2.0` included: only 1.0 may skip the Host guard.
     return refuse('An HTTP/1.1 request needs a Host header.')
   }
   const received = req.headers.host
