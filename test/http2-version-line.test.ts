@@ -13,7 +13,7 @@ t.test('an HTTP/1 request line saying HTTP/2.0 is served as HTTP/1, with its chu
   const backend = await startBackend(t, join(dir, 'svc', 'api.sock'))
   const { port } = await startTestRouter(t, { socketDir: dir })
   const raw = await rawExchange(port, `POST /svc/api/x HTTP/2.0\r\nHost: 127.0.0.1:${port}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`)
-  t.equal(statusOf(raw), 200, raw.split('\r\n')[0])
+  t.equal(statusOf(raw), 200, raw.split('\r\n')[0] ?? '')
   t.equal(backend.seen.length, 1)
 })
 
