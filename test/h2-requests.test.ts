@@ -168,6 +168,7 @@ t.test('RST_STREAM from the client aborts the request to the backend', async (t)
   await withTimeout(backendClosed as unknown as Promise<unknown>, DEADLINE_MS, 'the backend request to be aborted')
   const line = await router.waitForLog((l) => l.msg === 'request' && l.url === '/svc/slow/')
   t.equal(line.aborted, true, 'the access log says the client left')
+  t.equal(line.http, '2', 'and that HTTP/2 carried the request')
   t.pass('the backend saw its request end')
 })
 

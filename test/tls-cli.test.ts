@@ -26,3 +26,11 @@ t.test('--admin-listen refuses https:// and h2c:// with one usage line: the admi
     t.equal(res.stderr.trim().split('\n').length, 1)
   }
 })
+
+t.test('routes and top against an h2c:// address say it speaks HTTP/2 only, in one usage line', async (t) => {
+  for (const command of ['routes', 'top']) {
+    const res = await runCli([command, '--listen', 'h2c://127.0.0.1:9'])
+    t.equal(res.code, 1)
+    t.match(res.stderr, /^sockrouter: (routes|top): --listen h2c:\/\/127\.0\.0\.1:9 speaks HTTP\/2 only/)
+  }
+})

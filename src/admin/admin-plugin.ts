@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { GatewayError } from '../forward/gateway-errors.js'
+import { isHttp2Request } from '../forward/is-http2-request.js'
 import { sendGatewayError } from '../forward/error-response.js'
 import { formatHttpAuthority } from '../routing/parse-host.js'
 import { requestHost } from '../routing/request-host.js'
@@ -100,7 +101,7 @@ export async function adminPlugin (app: FastifyInstance, options: AdminPluginOpt
       failure = new GatewayError('internal_error')
     }
     // The rest of an oversized body is never read: the connection cannot carry another request.
-    if (failure.code === 'payload_too_large') reply.header('connection', 'close')
+    if (failure.code === 'payload_too_large' && !isHttp2Request(request.raw)) reply.header('connection', 'close')
     return sendGatewayError(request, reply, failure, deps.store.current, { dashboard: access(request) !== 'health' })
   })
 

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { readVersion } from '../config/build-info.js'
 import { GatewayError } from '../forward/gateway-errors.js'
+import { isHttp2Request } from '../forward/is-http2-request.js'
 import { buildLiveState, type LiveStateDeps } from './live-state.js'
 
 export interface LiveFeedDeps extends Omit<LiveStateDeps, 'version'> {
@@ -52,6 +53,8 @@ class LiveFeed {
   }
 
   add (res: ServerResponse): void {
+    // HTTP/2 has no Connection header (RFC 9113 §8.2.2): there the stream alone ends (issue #13).
+    const close: Record<string, string> = isHttp2Request(res.req) ? {} : { connection: 'close' }
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -59,7 +62,7 @@ class LiveFeed {
       // nothing could reuse the connection after it, and with `close` Node
       // lets go of the socket as soon as the last byte is out, so shutdown
       // never waits on it (listen/graceful-close.ts).
-      connection: 'close',
+      ...close,
       // nginx in front would otherwise buffer the stream.
       'x-accel-buffering': 'no'
     })

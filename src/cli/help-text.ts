@@ -20,7 +20,7 @@ export function helpText (version: string): string {
     'Options:',
     ...rows,
     '',
-    'Signals: SIGTERM/SIGINT shut down gracefully, SIGHUP rescans the socket dir and reloads services.d.',
+    'Signals: SIGTERM/SIGINT shut down gracefully, SIGHUP rescans the socket dir and reloads services.d and the TLS certificate.',
     ''
   ].join('\n')
 }

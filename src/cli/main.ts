@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path'
-import { listenOrigin, type ListenAddress } from '../listen/listen-address.js'
+import { formatListenAddress, listenOrigin, type ListenAddress } from '../listen/listen-address.js'
 import type { Logger } from 'pino'
 import type { DemoService } from '../demo/demo-service.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
@@ -100,6 +100,11 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
   }
   try {
     if (options.command === 'check') return await (await import('./check-command.js')).runCheck(options.socketDir, options.servicesDir, io, { path: options.healthPath, intervalMs: options.healthIntervalMs, timeoutMs: ROUTER_DEFAULTS.healthTimeoutMs })
+    const first = options.listen[0]
+    if ((options.command === 'routes' || options.command === 'top') && first?.kind === 'tcp' && first.scheme === 'h2c') {
+      // These commands speak HTTP/1.1 (issue #13); an h2c:// listener speaks only HTTP/2.
+      throw new UsageError(`${options.command}: --listen ${formatListenAddress(first)} speaks HTTP/2 only; give the router's plain, https:// or unix: address`)
+    }
     if (options.command === 'routes') return await (await import('./routes-command.js')).runRoutes(options.listen[0] as ListenAddress, io, options.adminListen[0])
     if (options.command === 'top') return await (await import('./top-command.js')).runTop(options.listen[0] as ListenAddress, io, env)
     return await run(options, env, io)

@@ -181,7 +181,7 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
 
   const certFile = (values['tls-cert'] as string | undefined) ?? fromEnv(env, envNames('tls-cert'))
   const keyFile = (values['tls-key'] as string | undefined) ?? fromEnv(env, envNames('tls-key'))
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError(certFile === undefined ? '--tls-key needs --tls-cert' : '--tls-cert needs --tls-key')
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError(certFile === undefined ? '--tls-key (SOCKROUTER_TLS_KEY) needs --tls-cert (SOCKROUTER_TLS_CERT)' : '--tls-cert (SOCKROUTER_TLS_CERT) needs --tls-key (SOCKROUTER_TLS_KEY)')
   const tls = certFile === undefined || keyFile === undefined ? null : { certFile: resolve(certFile), keyFile: resolve(keyFile) }
 
   const socketDir = resolve(cliDir ?? envDir ?? defaultSocketDir())

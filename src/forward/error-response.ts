@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteTable } from '../routing/route-types.js'
 import { ERROR_PAGE_CSP, HTML_STATUSES, renderErrorPage } from './error-page.js'
 import { GatewayError, toErrorBody } from './gateway-errors.js'
+import { isHttp2Request } from './is-http2-request.js'
 
 function wantsHtml (request: FastifyRequest): boolean {
   const accept = request.headers.accept
@@ -24,7 +25,8 @@ export function sendGatewayError (request: FastifyRequest, reply: FastifyReply, 
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter))
   // As nginx does: after a request the router could not read (400), meet (417) or forward faithfully (501), nothing
   // else on the connection is trusted, and listen/serve-in-order.ts runs none of what follows (issue #10).
-  if (err.status === 400 || err.status === 417 || err.status === 501) reply.header('connection', 'close')
+  // Not on HTTP/2, which has no Connection header (RFC 9113 §8.2.2): the stream ends, the connection carries on.
+  if ((err.status === 400 || err.status === 417 || err.status === 501) && !isHttp2Request(request.raw)) reply.header('connection', 'close')
   reply.header('cache-control', 'no-store')
   const prefixes = err.code === 'no_route' ? table.routes.map((r) => r.prefix) : []
   if (HTML_STATUSES.has(err.status) && wantsHtml(request)) {

@@ -18,6 +18,8 @@ function logRequest (log: FastifyBaseLogger, request: FastifyRequest, reply: Fas
     reqId: request.id,
     method: request.method,
     url: request.url,
+    // As nginx's $server_protocol: which protocol carried it, `2` for HTTP/2 as on the tunnel lines (issue #13).
+    http: isHttp2Request(request.raw) ? '2' : request.raw.httpVersion,
     remote,
     ua: headers['user-agent'],
     referer: headers.referer,

@@ -28,7 +28,7 @@ const LEVELS: Record<number, { name: string, color: string }> = {
 
 /** Fields every line has, or that the access line already shows in its own words. */
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v'])
-const ACCESS_SHOWN = new Set([...HIDDEN, 'reqId', 'method', 'url', 'status', 'service', 'socket', 'upstream', 'ms', 'bytes', 'aborted', 'remote', 'ua', 'referer'])
+const ACCESS_SHOWN = new Set([...HIDDEN, 'reqId', 'method', 'url', 'status', 'service', 'socket', 'upstream', 'ms', 'bytes', 'aborted', 'remote', 'ua', 'referer', 'http'])
 
 /** A value longer than this is cut, so one odd field cannot fill the screen. */
 const MAX_VALUE_CHARS = 200
@@ -104,7 +104,9 @@ function formatAccess (line: Record<string, unknown>, options: PrettyOptions): s
   const ms = typeof line.ms === 'number' ? ` ${formatDuration(line.ms)}` : ''
   const bytes = typeof line.bytes === 'number' ? ` ${formatBytes(line.bytes)}` : ''
   const aborted = line.aborted === true ? ' (aborted)' : ''
-  const body = `${String(line.method)} ${String(line.url)} → ${status} ${target}${ms}${bytes}${aborted}`
+  // HTTP/1.1 is the common case and goes unsaid; HTTP/2 or 1.0 is named (issue #13).
+  const http = typeof line.http === 'string' && line.http !== '1.1' ? ` HTTP/${line.http}` : ''
+  const body = `${String(line.method)} ${String(line.url)}${http} → ${status} ${target}${ms}${bytes}${aborted}`
   const color = statusColor(status)
   return `${color === null ? body : paint(body, color, options)}${formatFields(line, ACCESS_SHOWN, options)}`
 }

@@ -16,6 +16,13 @@ t.test('a URL target, an aborted response and no route at all', async (t) => {
     '12:00:01.234 GET /nope → 404 - 0.4 ms 120 B\n')
 })
 
+t.test('an HTTP/2 request names its protocol; HTTP/1.1 goes unsaid (issue #13)', async (t) => {
+  t.equal(formatPrettyLine(JSON.stringify({ level: 30, time: at, method: 'GET', url: '/chat/ui/x', http: '2', socket: 'chat/ui.sock', status: 200, ms: 3.24, msg: 'request' }), plain),
+    '12:00:01.234 GET /chat/ui/x HTTP/2 → 200 chat/ui.sock 3.2 ms\n')
+  t.equal(formatPrettyLine(JSON.stringify({ level: 30, time: at, method: 'GET', url: '/x', http: '1.1', status: 404, ms: 1, bytes: 5, msg: 'request' }), plain),
+    '12:00:01.234 GET /x → 404 - 1.0 ms 5 B\n')
+})
+
 t.test('any other line: time, level, message, key=value, on one line', async (t) => {
   const json = JSON.stringify({ level: 50, time: at, pid: 1, hostname: 'h', name: 'sockrouter', err: { type: 'Error', message: 'boom\nsecond line', code: 'EIO', stack: 'Error: boom\n    at x' }, file: 'services.d/a b.yaml', n: 3, msg: 'rescan failed' })
   t.equal(formatPrettyLine(json, plain), '12:00:01.234 ERROR rescan failed err="EIO: boom\\nsecond line" file="services.d/a b.yaml" n=3\n')
