@@ -6,7 +6,8 @@ import { parseListenAddress, formatListenAddress } from '../../src/listen/listen
 /** An HTTP/2 request as Node's compatibility API presents it: pseudo-headers in headers and rawHeaders. */
 function h2Request (headers: Record<string, string>): Parameters<typeof checkRequestHost>[0] {
   const rawHeaders = Object.entries(headers).flat()
-  return { headers: { ...headers }, rawHeaders, httpVersionMajor: 2, httpVersionMinor: 0, url: headers[':path'] ?? '/' }
+  // `stream` is what tells a real HTTP/2 request from an HTTP/1 line saying HTTP/2.0 (forward/is-http2-request.ts).
+  return Object.assign({ headers: { ...headers }, rawHeaders, httpVersionMajor: 2, httpVersionMinor: 0, url: headers[':path'] ?? '/' }, { stream: {} })
 }
 
 t.test('an HTTP/2 request with neither :authority nor Host is refused, not waved through as an HTTP/1.0 client', async (t) => {
