@@ -97,9 +97,9 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
  * the slowloris guard (listen/client-bounds.ts). Keep-alive is a little
  * longer than a browser's, as nginx's 75 s is.
  */
-function configureServer (server: Server, bounds: ClientBounds): Server {
+function configureServer (server: Server, bounds: ClientBounds, secure = false): Server {
   // A raw 503 means nothing inside a TLS handshake: a refused TLS client is just closed.
-  applyClientBounds(server, bounds, !('setSecureContext' in server))
+  applyClientBounds(server, bounds, !secure)
   // sockrouter is a reverse proxy, not a forward proxy: CONNECT gets a clear 405 instead of a silent close.
   // In turn like an upgrade: a 405 written at once would cut off the responses pipelined before it (issue #10, fuzzer).
   server.on('connect', upgradeInTurn((_req: IncomingMessage, socket: Duplex) => {
@@ -203,7 +203,7 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
     logger: deps.logger
   })
   const http1Server = (tls?: TlsOptions): Server => {
-    const server = configureServer(createInOrderServer(handler as RequestHandler, tls), bounds)
+    const server = configureServer(createInOrderServer(handler as RequestHandler, tls), bounds, tls !== undefined)
     server.on('clientError', onClientError)
     listenForUpgrades(server, deps.onUpgrade)
     return server

@@ -1,6 +1,6 @@
 import { METHODS } from 'node:http'
 import replyFrom from '@fastify/reply-from'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { FastifyReplyFromHooks } from '@fastify/reply-from'
 import type { RouteStore } from '../routing/route-store.js'
@@ -11,7 +11,7 @@ import { routeLogFields } from '../logging/route-log-fields.js'
 import { applyHeaderRules } from './header-rules.js'
 import { stripResponseHopHeaders, type HeaderMap } from './hop-headers.js'
 import { isResponseFinished } from './response-finished.js'
-import { isHttp2Request } from './is-http2-request.js'
+import { hasBody } from './has-body.js'
 import { rewriteLocation } from './rewrite-location.js'
 import type { TrustedProxies } from './trusted-proxies.js'
 import { buildUpstreamHeaders } from './upstream-request-headers.js'
@@ -41,18 +41,6 @@ export interface HttpForwarderDeps {
  */
 function retryDelay (): null {
   return null
-}
-
-/**
- * RFC 9112 §6.3: a request has a body if and only if it has Transfer-Encoding
- * or a Content-Length; its method does not matter, so GET and HEAD bodies go
- * to the backend too (issue #10, "Bytes changed").
- */
-function hasBody (req: IncomingMessage): boolean {
-  // HTTP/2 needs no Content-Length (RFC 9113 §8.1.1): a body is whatever DATA frames come before END_STREAM (issue #13).
-  if (isHttp2Request(req)) return !req.stream.endAfterHeaders
-  const length = req.headers['content-length']
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2'
 import { GatewayError, toErrorBody } from '../forward/gateway-errors.js'
+import { hasBody } from '../forward/has-body.js'
 import { writeStreamError } from '../forward/write-stream-error.js'
 
 export interface RequestTimeouts {
@@ -40,11 +41,6 @@ function applyHeaderTimeout (server: Server, timeoutMs: number): void {
   server.prependListener('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) socket.destroy()
   })
-}
-
-function hasBody (req: IncomingMessage): boolean {
-  const length = req.headers['content-length']
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 /**
@@ -131,7 +127,7 @@ function watchBody (req: IncomingMessage, res: ServerResponse, idleMs: number, t
  */
 export function watchStreamBody (req: Http2ServerRequest, res: Http2ServerResponse, idleMs: number): void {
   const stream = req.stream
-  if (idleMs === 0 || stream.endAfterHeaders) return
+  if (idleMs === 0 || !hasBody(req)) return
   stream.setTimeout(idleMs, () => {
     if (req.complete || stream.destroyed) return
     if (!readyToRead(req as unknown as IncomingMessage)) {
