@@ -1,9 +1,7 @@
 import { once } from 'node:events'
 import { connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { LOOPBACK, type TcpEndpoint } from '../endpoint.js'
-import { Samples } from '../stats.js'
-import type { WsLoadResult } from './ws-load.js'
+import { EchoTally, type WsLoadResult } from './ws-load.js'
 
 /**
  * WebSocket echo over HTTP/2 (RFC 8441, issue #13): `sessions` TLS
@@ -135,51 +133,26 @@ export async function h2WsEchoLoad (e: TcpEndpoint, { sessions: sessionCount, st
     }
   })))
   const frame = maskedFrame(Buffer.alloc(payloadBytes, 0x78), 0x1, Buffer.from([0x12, 0x34, 0x56, 0x78]))
-  const rtt = new Samples()
-  let messages = 0
-  let bytes = 0
-  let inFlight = 0
-  let lastEchoAt = 0
-  const started = performance.now()
-  const endAt = started + seconds * 1000
+  const tally = new EchoTally(seconds, errors)
   for (const stream of streams) {
     let sentAt = 0
     let pending: Buffer = Buffer.alloc(0)
     const send = (): void => {
-      sentAt = performance.now()
-      inFlight++
+      sentAt = tally.sent()
       stream.write(frame)
     }
     stream.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
       let n: number
       while ((n = frameLength(pending)) > 0) {
-        const now = performance.now()
-        inFlight--
-        lastEchoAt = now
-        rtt.add((now - sentAt) * 1000)
-        messages++
-        bytes += payloadBytes
         pending = pending.subarray(n)
-        if (now < endAt && !stream.destroyed) send()
+        if (tally.echoed(sentAt, payloadBytes) && !stream.destroyed) send()
       }
     })
-    stream.on('close', () => { if (performance.now() < endAt) errors++ })
+    stream.on('close', () => tally.closed())
     send()
   }
-  await sleep(Math.max(0, endAt - performance.now()))
-  const drainUntil = performance.now() + 2000
-  while (inFlight > 0 && performance.now() < drainUntil) await sleep(5)
-  const elapsed = (Math.max(lastEchoAt, endAt) - started) / 1000
+  const result = await tally.finish()
   for (const session of sessions) session.destroy()
-  const [p50, p99] = rtt.percentiles([50, 99])
-  return {
-    messages,
-    seconds: elapsed,
-    msgsPerSec: messages / elapsed,
-    bytesPerSec: bytes / elapsed,
-    p50Us: p50 ?? Number.NaN,
-    p99Us: p99 ?? Number.NaN,
-    errors: errors + inFlight
-  }
+  return result
 }

@@ -3,6 +3,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { spawnChild } from '../children.js'
 import { httpUrl, type Endpoint } from '../endpoint.js'
 import { Samples } from '../stats.js'
+import type { HttpLoadResult } from './http-load.js'
 
 /**
  * HTTP/2 (and HTTP/1.1) load over TLS with h2load, from Debian's
@@ -47,17 +48,8 @@ export interface H2loadOptions {
   readonly logFile: string
 }
 
-export interface H2loadResult {
-  /** 2xx responses. */
-  readonly ok: number
-  readonly seconds: number
-  readonly reqPerSec: number
-  /** Bytes received (frames or heads plus bodies) per second. */
-  readonly bytesPerSec: number
-  readonly p50Us: number
-  readonly p99Us: number
-  /** Failed requests (errored and timed-out ones included) and non-2xx answers. */
-  readonly errors: number
+/** The same figures as autocannon's runs give; bytes are frames or heads plus bodies, errors include timed-out requests. */
+export interface H2loadResult extends HttpLoadResult {
   /** What the TLS handshake settled on, e.g. `h2`, `TLSv1.2`, `ECDHE-ECDSA-AES128-GCM-SHA256`. */
   readonly negotiated: { readonly alpn: string, readonly tls: string, readonly cipher: string }
 }

@@ -22,6 +22,69 @@ export interface WsLoadResult {
   readonly errors: number
 }
 
+/**
+ * The counting both echo loads share (over `ws`, and over RFC 8441 streams in
+ * h2-ws-load.ts): one message in flight per client, each echo timed from its
+ * send, until `seconds` have passed.
+ */
+export class EchoTally {
+  readonly #rtt = new Samples()
+  readonly #started = performance.now()
+  readonly #endAt: number
+  #messages = 0
+  #bytes = 0
+  #inFlight = 0
+  #lastEchoAt = 0
+  #errors: number
+
+  constructor (seconds: number, errors: number) {
+    this.#endAt = this.#started + seconds * 1000
+    this.#errors = errors
+  }
+
+  /** A message went out; returns its send time. */
+  sent (): number {
+    this.#inFlight++
+    return performance.now()
+  }
+
+  /** Its echo came back; true while the client should send again. */
+  echoed (sentAt: number, bytes: number): boolean {
+    const now = performance.now()
+    this.#inFlight--
+    this.#lastEchoAt = now
+    this.#rtt.add((now - sentAt) * 1000)
+    this.#messages++
+    this.#bytes += bytes
+    return now < this.#endAt
+  }
+
+  /** A client closed: an error only before the run's end. */
+  closed (): void {
+    if (performance.now() < this.#endAt) this.#errors++
+  }
+
+  /** Waits out the run and the last echoes, then gives the figures. */
+  async finish (): Promise<WsLoadResult> {
+    await sleep(Math.max(0, this.#endAt - performance.now()))
+    // Let the last echoes land (bounded), so they are not counted as lost.
+    const drainUntil = performance.now() + 2000
+    while (this.#inFlight > 0 && performance.now() < drainUntil) await sleep(5)
+    // Up to the last echo: the drain's polling must not count as time.
+    const elapsed = (Math.max(this.#lastEchoAt, this.#endAt) - this.#started) / 1000
+    const [p50, p99] = this.#rtt.percentiles([50, 99])
+    return {
+      messages: this.#messages,
+      seconds: elapsed,
+      msgsPerSec: this.#messages / elapsed,
+      bytesPerSec: this.#bytes / elapsed,
+      p50Us: p50 ?? Number.NaN,
+      p99Us: p99 ?? Number.NaN,
+      errors: this.#errors + this.#inFlight
+    }
+  }
+}
+
 export interface WsLoadOptions {
   readonly connections: number
   readonly payloadBytes: number
@@ -53,49 +116,21 @@ async function openAll (e: Endpoint, n: number, timeoutMs: number): Promise<{ so
 
 export async function wsEchoLoad (e: Endpoint, { connections, payloadBytes, seconds, binary }: WsLoadOptions): Promise<WsLoadResult> {
   const { sockets, errors: openErrors } = await openAll(e, connections, 10_000)
-  let errors = openErrors
   const payload = binary ? Buffer.alloc(payloadBytes, 0x61) : 'x'.repeat(payloadBytes)
-  const rtt = new Samples()
-  let messages = 0
-  let bytes = 0
-  let inFlight = 0
-  let lastEchoAt = 0
-  const started = performance.now()
-  const endAt = started + seconds * 1000
+  const tally = new EchoTally(seconds, openErrors)
   for (const ws of sockets) {
     let sentAt = 0
     const send = (): void => {
-      sentAt = performance.now()
-      inFlight++
+      sentAt = tally.sent()
       ws.send(payload, { binary })
     }
     ws.on('message', (data: Buffer) => {
-      const now = performance.now()
-      inFlight--
-      lastEchoAt = now
-      rtt.add((now - sentAt) * 1000)
-      messages++
-      bytes += data.length
-      if (now < endAt && ws.readyState === WebSocket.OPEN) send()
+      if (tally.echoed(sentAt, data.length) && ws.readyState === WebSocket.OPEN) send()
     })
-    ws.on('close', () => { if (performance.now() < endAt) errors++ })
+    ws.on('close', () => tally.closed())
     send()
   }
-  await sleep(Math.max(0, endAt - performance.now()))
-  // Let the last echoes land (bounded), so they are not counted as lost.
-  const drainUntil = performance.now() + 2000
-  while (inFlight > 0 && performance.now() < drainUntil) await sleep(5)
-  // Up to the last echo: the drain's polling must not count as time.
-  const elapsed = (Math.max(lastEchoAt, endAt) - started) / 1000
+  const result = await tally.finish()
   for (const ws of sockets) ws.terminate()
-  const [p50, p99] = rtt.percentiles([50, 99])
-  return {
-    messages,
-    seconds: elapsed,
-    msgsPerSec: messages / elapsed,
-    bytesPerSec: bytes / elapsed,
-    p50Us: p50 ?? Number.NaN,
-    p99Us: p99 ?? Number.NaN,
-    errors: errors + inFlight
-  }
+  return result
 }
