@@ -50,8 +50,8 @@ export function formatListenAddress (address: ListenAddress): string {
 }
 
 /** The origin a browser sees for this listener (issue #13: `https://` on a TLS one), or null for a unix socket. */
-export function listenOrigin (address: ListenAddress, host = address.kind === 'tcp' ? address.host : ''): string | null {
+export function listenOrigin (address: ListenAddress): string | null {
   if (address.kind === 'unix') return null
-  const name = host.includes(':') ? `[${host}]` : host
+  const name = address.host.includes(':') ? `[${address.host}]` : address.host
   return `${address.scheme === 'https' ? 'https' : 'http'}://${name}:${address.port}`
 }
