@@ -19,8 +19,9 @@ import { checkTransferCoding } from './forward/check-transfer-coding.js'
 import { clientErrorToGatewayError, writeRawError } from './forward/write-raw-error.js'
 import { applyClientBounds, DEFAULT_CLIENT_BOUNDS, type ClientBounds } from './listen/client-bounds.js'
 import { answerClientError, createInOrderServer, upgradeInTurn } from './listen/serve-in-order.js'
-import { registerAccessLog } from './logging/access-log.js'
-import { registerRequestMetrics } from './metrics/request-metrics.js'
+import { accessLogObserver } from './logging/access-log.js'
+import { registerRequestTrace } from './logging/request-trace.js'
+import { requestMetricsObserver } from './metrics/request-metrics.js'
 import type { RouterMetrics } from './metrics/router-metrics.js'
 import { ignoreUpgrade, isWebSocketUpgrade } from './listen/ignore-upgrade.js'
 import { ALPN_PROTOCOLS, sendH2ByAlpn } from './listen/h2-dispatch.js'
@@ -179,9 +180,10 @@ export async function buildServer (deps: ServerDeps): Promise<BuiltServer> {
   })
   app.setNotFoundHandler((request, reply) => sendGatewayError(request, reply, new GatewayError('no_route'), deps.store.current, pageOptions(request)))
 
-  registerAccessLog(app)
-  // Before the checks below, so the requests they refuse are counted too.
-  if (deps.metrics !== undefined) registerRequestMetrics(app, deps.metrics)
+  // Before the checks below, so the requests they refuse are logged and counted too.
+  const observers = [accessLogObserver(app.log)]
+  if (deps.metrics !== undefined) observers.push(requestMetricsObserver(app, deps.metrics))
+  registerRequestTrace(app, observers)
   // One callback-style hook: each async hook costs a promise per request (issue #5).
   const checkHost = deps.checkHost ?? (() => null)
   app.addHook('onRequest', (request, _reply, done) => {

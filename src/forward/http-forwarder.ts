@@ -161,7 +161,8 @@ export async function registerHttpForwarder (app: FastifyInstance, deps: HttpFor
         throw new GatewayError('service_unavailable', { service, retryAfter: 1 })
       }
       request.clientResponse = reply.raw
-      reply.raw.once('close', abortUpstreamIfUnfinished)
+      // `on`, not `once`: a response closes once, and once() wraps the listener anew for every request.
+      reply.raw.on('close', abortUpstreamIfUnfinished)
       return reply.from('/', options)
     }
   })

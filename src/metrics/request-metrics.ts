@@ -3,11 +3,11 @@ import { performance } from 'node:perf_hooks'
 import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { GatewayError } from '../forward/gateway-errors.js'
-import { isHttp2Request } from '../forward/is-http2-request.js'
 import type {} from '../forward/http-forwarder.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
 import { NO_ROUTE_LABEL, ROUTER_LABEL } from './route-counters.js'
 import type { RequestRecorder } from './router-metrics.js'
+import { registerRequestTrace, type RequestTrace, type TraceObserver } from '../logging/request-trace.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,25 +42,24 @@ function sentBytes (reply: FastifyReply, socket: Socket, writtenAtStart: number)
   return Number(reply.raw.getHeader('content-length') ?? 0) || 0
 }
 
-function finish (recorder: RequestRecorder, request: FastifyRequest, reply: FastifyReply, socket: Socket, startedAt: number, writtenAtStart: number, readAtStart: number): void {
+function finish (recorder: RequestRecorder, request: FastifyRequest, reply: FastifyReply, trace: RequestTrace): void {
   const res = reply.raw
   const prefix = request.routeMatch?.route.prefix ?? null
   // Only unmatched requests read routeOptions (it builds an object): the route's own pattern, never the request path.
   const label = prefix ?? (request.routeOptions.url?.startsWith(ROUTER_PATH) === true ? ROUTER_LABEL : NO_ROUTE_LABEL)
   const status = res.headersSent ? res.statusCode : CLIENT_CLOSED
   const failure = request.gatewayFailure ?? (status === CLIENT_CLOSED ? 'client_closed' : null)
-  recorder.recordRequest(label, prefix, request.method, request.url, status, startedAt, performance.now(),
-    bodyBytes(request.raw, socket, readAtStart), sentBytes(reply, socket, writtenAtStart), failure)
+  recorder.recordRequest(label, prefix, request.method, request.url, status, trace.startedAt, performance.now(),
+    bodyBytes(request.raw, trace.socket, trace.readAtStart), sentBytes(reply, trace.socket, trace.writtenAtStart), failure)
 }
 
 /**
- * The request path's one metrics hook (issue #12): counted on the response's
- * `close`, which also fires when the client leaves mid-stream, as the access
- * log does (logging/access-log.ts). Registered before the Host and framing
- * checks, so the requests they refuse are counted too. The onError hook only
- * runs for requests answered with an error, and keeps its code.
+ * The request path's metrics (issue #12): counted on the response's `close`
+ * (logging/request-trace.ts), which also fires when the client leaves
+ * mid-stream, as the access log does. The onError hook only runs for
+ * requests answered with an error, and keeps its code.
  */
-export function registerRequestMetrics (app: FastifyInstance, recorder: RequestRecorder): void {
+export function requestMetricsObserver (app: FastifyInstance, recorder: RequestRecorder): TraceObserver {
   app.decorateRequest('gatewayFailure', null)
   app.addHook('onError', (request, _reply, error, done) => {
     // As server.ts's error handler classifies what is not a GatewayError.
@@ -70,14 +69,10 @@ export function registerRequestMetrics (app: FastifyInstance, recorder: RequestR
       : typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? 'bad_request' : 'internal_error'
     done()
   })
-  app.addHook('onRequest', (request, reply, done) => {
-    const startedAt = performance.now()
-    // Held here because Node detaches req.socket and res.socket before `close`.
-    const socket = request.raw.socket
-    const h2 = isHttp2Request(request.raw)
-    const writtenAtStart = h2 ? -1 : socket.bytesWritten
-    const readAtStart = h2 ? -1 : socket.bytesRead
-    reply.raw.on('close', () => finish(recorder, request, reply, socket, startedAt, writtenAtStart, readAtStart))
-    done()
-  })
+  return (request, reply, trace) => finish(recorder, request, reply, trace)
+}
+
+/** The metrics alone, with a trace hook of their own (bench/metrics-hook-cost.ts drives this). */
+export function registerRequestMetrics (app: FastifyInstance, recorder: RequestRecorder): void {
+  registerRequestTrace(app, [requestMetricsObserver(app, recorder)])
 }
