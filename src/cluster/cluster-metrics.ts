@@ -1,8 +1,8 @@
-import { AggregatorRegistry, type Registry } from 'prom-client'
+import { AggregatorRegistry, Registry, type Metric } from 'prom-client'
 import { GatewayError } from '../forward/gateway-errors.js'
 import type { HealthLookup } from '../admin/live-state.js'
 import type { MetricsText } from '../admin/whole-router.js'
-import { createRouterWideRegistry, type RouterWideDeps } from '../metrics/metrics-registry.js'
+import { createRouterWideRegistry, ROUTER_WIDE_METRICS, type RouterWideDeps } from '../metrics/metrics-registry.js'
 import { askEveryWorker, WORKER_REPLY_MS, type WorkerList } from './ask-every-worker.js'
 import type { ClusterChannel } from './cluster-channel.js'
 import { collectRouterActivity } from './cluster-live-state.js'
@@ -20,15 +20,21 @@ export const WORKER_LABEL = 'worker'
 type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number]
 
 /**
- * In a worker (issue #14): makes this worker's registry the one prom-client's
- * cluster aggregation reads (`AggregatorRegistry.setRegistries`), and answers
- * the primary's request for it as JSON. Constructing an AggregatorRegistry is
+ * In a worker (issue #14): makes this worker's registry, less the
+ * router-wide gauges the primary exports once, the one prom-client's cluster
+ * aggregation reads (`AggregatorRegistry.setRegistries`), and answers the
+ * primary's request for it as JSON. Constructing an AggregatorRegistry is
  * what installs prom-client's own listener for the primary's requests.
  */
 export function serveMetrics (toPrimary: ClusterChannel, registry: Registry): void {
+  const exported = new Registry()
+  // getMetricsAsArray() gives the metric objects themselves, typed as their JSON shape.
+  for (const metric of registry.getMetricsAsArray()) {
+    if (!ROUTER_WIDE_METRICS.has(metric.name)) exported.registerMetric(metric as unknown as Metric)
+  }
   void new AggregatorRegistry()
-  AggregatorRegistry.setRegistries([registry])
-  toPrimary.handle(WORKER_METRICS, async () => await registry.getMetricsAsJSON())
+  AggregatorRegistry.setRegistries([exported])
+  toPrimary.handle(WORKER_METRICS, async () => await exported.getMetricsAsJSON())
 }
 
 function withWorkerLabel (metrics: readonly MetricJson[], id: string): MetricJson[] {

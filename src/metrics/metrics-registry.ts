@@ -18,13 +18,15 @@ export interface MetricsRegistryDeps {
   readonly configErrors: () => readonly string[]
   /** Without it every route's health is `unknown`. */
   readonly health?: HealthLookup
-  /**
-   * False in a `--workers` worker (issue #14): the router-wide gauges
-   * (routes, route health, config errors) come from the primary alone, once,
-   * instead of once per worker.
-   */
-  readonly routerWide?: boolean
 }
+
+/**
+ * The gauges that are facts about the whole router, which it knows once
+ * whatever the number of workers: summed over N workers they would read N
+ * times too high, so with `--workers` a worker never exports them and the
+ * primary's own registry does, once (issue #14).
+ */
+export const ROUTER_WIDE_METRICS: ReadonlySet<string> = new Set(['sockrouter_routes', 'sockrouter_route_health', 'sockrouter_config_errors'])
 
 /** What the router-wide gauges read: the route table, its health and the services.d errors. */
 export type RouterWideDeps = Pick<MetricsRegistryDeps, 'store' | 'configErrors' | 'health'>
@@ -123,16 +125,11 @@ export function createMetricsRegistry (deps: MetricsRegistryDeps): Registry {
       }
     }
   })
-  if (deps.routerWide !== false) registerRouterWideGauges(registry, deps)
+  registerRouterWideGauges(registry, deps)
   return registry
 }
 
-/**
- * Facts about the whole router that it knows once, whatever the number of
- * workers: summed over N workers they would read N times too high (issue
- * #14), so with `--workers` only the primary registers them, and their
- * `first` aggregator keeps one value should two registries ever carry them.
- */
+/** ROUTER_WIDE_METRICS; their `first` aggregator keeps one value should two registries ever carry them (issue #14). */
 function registerRouterWideGauges (registry: Registry, deps: RouterWideDeps): void {
   new Gauge({
     name: 'sockrouter_routes',

@@ -20,8 +20,6 @@ export interface RouterMetricsDeps {
   readonly forgetAfterMs?: number
   /** Monotonic ms the activity windows are read at: performance.now(), as the request hook's times are. A test seam. */
   readonly clock?: () => number
-  /** False in a `--workers` worker: the primary exports the router-wide gauges, once (issue #14). */
-  readonly routerWide?: boolean
 }
 
 /** What the request hook (request-metrics.ts) reports, once per request. */
@@ -78,8 +76,7 @@ export class RouterMetrics implements RequestRecorder {
       tunnels: this.#deps.tunnels,
       store: this.#deps.store,
       configErrors: this.#deps.configErrors,
-      health: this.#deps.health,
-      routerWide: this.#deps.routerWide
+      health: this.#deps.health
     }))
     return this.#registry
   }
