@@ -45,6 +45,9 @@ t.test('merged activity: rates, errors, tunnels and bytes add up, percentiles co
   t.equal(merged.p50Ms, fastOnly.p50Ms)
   t.equal(merged.p99Ms, fastOnly.p99Ms, 'the 99th of 100 is one of the fast ones')
   t.not(merged.p99Ms, slowOnly.p99Ms)
+  const mostlySlow = mergeRouteActivity([counts(1, [10, 1]), counts(99, [150, 99])])
+  t.equal(mostlySlow.p50Ms, slowOnly.p50Ms, 'the second worker\'s buckets count as much as the first\'s')
+  t.equal(mostlySlow.p99Ms, slowOnly.p99Ms)
   t.same(mergeRouteActivity([]), { requestsPerSecond: 0, errorRate: 0, p50Ms: null, p99Ms: null, tunnelsOpen: 0, bytesIn: 0, bytesOut: 0 })
 })
 
