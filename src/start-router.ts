@@ -272,6 +272,11 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     headerTimeoutMs: options.headerTimeoutMs ?? ROUTER_DEFAULTS.headerTimeoutMs,
     bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? ROUTER_DEFAULTS.bodyIdleTimeoutMs
   }
+  // Under --workers the admin surface shows the whole router, through the primary (issue #14). Loaded only then:
+  // it brings prom-client, which one process loads on its first scrape (issue #11's start-up budget).
+  const seen = worker === null
+    ? null
+    : await (await import('./cluster/cluster-observability.js')).serveWorkerObservability({ toPrimary: worker.channel, store, metrics, health, tunnels: registry })
   const adminApi: AdminApiDeps = {
     store,
     servicesDir: options.servicesDir ?? null,
@@ -281,7 +286,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     rescanFailure: () => discovery.failure,
     configErrors,
     skipped: () => control.skipped(),
-    tunnels: registry
+    tunnels: seen?.tunnels ?? registry
   }
   const listeners: Listener[] = []
   const adminListeners: Listener[] = []
@@ -291,7 +296,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   try {
     await discovery.start()
     if (discovery instanceof RemoteSnapshotSource) for (const verdict of discovery.startHealth) applyVerdict(verdict)
-    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, onExtendedConnect, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => control.skipped(), health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false, shutdown: shutdown.signal, metrics }
+    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, onExtendedConnect, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => control.skipped(), health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false, shutdown: shutdown.signal, metrics, wholeRouter: seen?.wholeRouter }
     built = await buildServer(serverDeps)
     if (adminListen.length > 0) {
       adminBuilt = await buildAdminServer({ admin: adminDepsOf(serverDeps), api: adminApi, logger: log, checkHost: (req) => guard.checkHost(req), timeouts: clientBounds })

@@ -84,11 +84,16 @@ export class ClusterMetrics {
     this.#health = activity.health(this.#primaryHealth)
     const contentType = this.#own.contentType
     if (!perWorker) {
-      const [workers, own] = await Promise.all([this.#aggregator.clusterMetrics(), this.#own.metrics()])
-      return { contentType, text: joinExpositions(workers, own) }
+      try {
+        const [workers, own] = await Promise.all([this.#aggregator.clusterMetrics(), this.#own.metrics()])
+        return { contentType, text: joinExpositions(workers, own) }
+      } catch {
+        // clusterMetrics() asks every cluster worker and fails whole after 5 s when one is silent: a replacement
+        // worker still starting, before prom-client's listener is in. The workers that answer here are summed instead.
+      }
     }
     const replies = await askEveryWorker<MetricJson[]>(this.#workers, WORKER_METRICS, null, WORKER_REPLY_MS)
-    const parts = [...replies.map((r) => withWorkerLabel(r.body, r.id)), await this.#own.getMetricsAsJSON()]
+    const parts = [...replies.map((r) => perWorker ? withWorkerLabel(r.body, r.id) : r.body), await this.#own.getMetricsAsJSON()]
     return { contentType, text: await AggregatorRegistry.aggregate(parts).metrics() }
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import type { CliOptions } from '../cli/parse-options.js'
+import { readVersion } from '../config/build-info.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import type { ListenAddress } from '../listen/listen-address.js'
 import { clearStaleUnixSocket } from '../listen/start-listeners.js'
@@ -78,7 +79,14 @@ export async function runPrimary ({ options, socketDir, servicesDir, argv, env, 
   const leases = new TunnelLeaseBook({ maxTunnels: options.maxTunnels, maxTunnelsPerIp: options.maxTunnelsPerIp })
   const workers = new WorkerSet({ count: options.workers, fork: () => forkWorker(argv), log, shutdownGraceMs: options.shutdownGraceMs })
   const primary: RunningPrimary = { workers, control, leases, log }
-  // The admin surface's aggregation plugs in here (workers.onWorkerChannel, control.store, control.health).
+  // The admin surface of the whole router (issue #14): a worker's metrics, state and tunnels APIs ask here, and the
+  // primary asks every worker. Loaded here only: it brings prom-client, which one process loads on its first scrape.
+  const { PrimaryObservability } = await import('./cluster-observability.js')
+  const observability = new PrimaryObservability({
+    workers: () => [...workers.channels()].map(([id, channel]) => ({ id: String(id), channel })),
+    state: { store: control.store, health: control.health, startedAt: Date.now(), version: readVersion(), configErrors: () => control.configErrors(), rescanFailure: () => control.discovery.failure, skipped: () => control.skipped() }
+  })
+  workers.onWorkerChannel((_id, channel) => { observability.attach(channel) })
 
   let seq = 0
   let current: SnapshotMessage | null = null
