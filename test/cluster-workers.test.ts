@@ -5,6 +5,7 @@ import { startBackend } from './helpers/backend.js'
 import { clusterReady, spreadUntilServedBy } from './helpers/cluster-router.js'
 import { httpGet } from './helpers/http-client.js'
 import { startCli, type RunningCli } from './helpers/run-cli.js'
+import { makeStaleSocket } from './helpers/stale-socket.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 import { withTimeout } from './helpers/wait-for.js'
 import { nextMessage, openClient, startWsBackend } from './helpers/ws-backend.js'
@@ -38,7 +39,10 @@ t.test('--workers 2: both workers route, see new routes, share tunnel limits, su
   const sockets = join(dir, 's')
   await startBackend(t, join(sockets, 'svc', 'ui.sock'))
   await startWsBackend(t, join(sockets, 'svc', 'ws.sock'))
-  const cli = startCli(t, ['--workers', '2', '--socket-dir', sockets, '--listen', '127.0.0.1:0', '--max-tunnels', '2', '--health-interval', '0', '--log-format', 'json'])
+  // Left by a crashed router: the primary clears it before any worker listens.
+  const unixListen = join(dir, 'router.sock')
+  await makeStaleSocket(unixListen)
+  const cli = startCli(t, ['--workers', '2', '--socket-dir', sockets, '--listen', '127.0.0.1:0', '--listen', `unix:${unixListen}`, '--max-tunnels', '2', '--health-interval', '0', '--log-format', 'json'])
   const { address, pids } = await clusterReady(cli)
   t.same(Object.keys(pids).sort(), ['1', '2'], 'the primary says which workers it started')
 
@@ -47,6 +51,11 @@ t.test('--workers 2: both workers route, see new routes, share tunnel limits, su
     t.ok(results.every((r) => r.status === 200), 'every request got 200')
     t.equal(cli.lines.filter((l) => l.msg === 'route added /svc/ui/ -> svc/ui.sock').length, 1, 'the route change is logged once, by the primary')
     t.notOk(cli.lines.some((l) => String(l.msg).startsWith('route added') && l.worker !== undefined), 'no worker logs route changes')
+  })
+
+  await t.test('a stale unix listener socket is cleared once, and both workers serve on it', async (t) => {
+    t.equal(cli.lines.filter((l) => l.address === `unix:${unixListen}` && typeof l.worker === 'number').length, 2, 'both workers listen on it')
+    t.equal((await httpGet('http://localhost/svc/ui/over-unix', { socketPath: unixListen })).status, 200)
   })
 
   await t.test('a WebSocket echoes through a worker', async (t) => {

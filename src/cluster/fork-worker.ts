@@ -1,17 +1,17 @@
 import cluster, { type Worker } from 'node:cluster'
 import { WORKER_ARGV_ENV } from './cluster-messages.js'
 
-/** True inside the single binary (issue #11), where process.argv[1] is the binary itself, not a script. */
-async function inSingleBinary (): Promise<boolean> {
-  try {
-    const sea = await import('node:sea')
-    return sea.isSea()
-  } catch {
-    return false
-  }
+/**
+ * True inside the single binary (issue #11), where process.argv[1] is the
+ * binary itself, not a script. getBuiltinModule, not import(): a script
+ * started from a V8 start-up snapshot has no dynamic import.
+ */
+function inSingleBinary (): boolean {
+  const sea = process.getBuiltinModule('node:sea') as { isSea?: () => boolean } | undefined
+  return sea?.isSea?.() ?? false
 }
 
-let prepared: Promise<void> | null = null
+let prepared = false
 
 /**
  * node:cluster re-runs an entry for each worker (issue #14). From source
@@ -21,16 +21,16 @@ let prepared: Promise<void> | null = null
  * worker's options come through the environment, and the pipe uses
  * structured clone, which keeps a snapshot's Maps.
  */
-export async function prepareWorkers (): Promise<void> {
-  prepared ??= inSingleBinary().then((binary) => {
-    cluster.setupPrimary({
-      serialization: 'advanced',
-      exec: binary ? process.execPath : process.argv[1],
-      args: [],
-      execArgv: binary ? [] : process.execArgv
-    })
+export function prepareWorkers (): void {
+  if (prepared) return
+  prepared = true
+  const binary = inSingleBinary()
+  cluster.setupPrimary({
+    serialization: 'advanced',
+    exec: binary ? process.execPath : process.argv[1],
+    args: [],
+    execArgv: binary ? [] : process.execArgv
   })
-  await prepared
 }
 
 /** One worker; prepareWorkers ran. */

@@ -107,7 +107,7 @@ export async function runPrimary ({ options, socketDir, servicesDir, argv, env, 
 
   try {
     await control.discovery.start()
-    await prepareWorkers()
+    prepareWorkers()
     await workers.start()
   } catch (err) {
     control.prober?.close()

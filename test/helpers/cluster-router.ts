@@ -10,7 +10,7 @@ export interface ClusterReady {
 /** The first worker's `listening on` address and the primary's `sockrouter ready` line. */
 export async function clusterReady (cli: RunningCli, timeoutMs = 60_000): Promise<ClusterReady> {
   const ready = await cli.waitForLine((l) => l.msg === 'sockrouter ready' && l.worker === undefined, timeoutMs)
-  const listening = await cli.waitForLine((l) => typeof l.worker === 'number' && typeof l.address === 'string' && String(l.msg).startsWith('listening on'))
+  const listening = await cli.waitForLine((l) => typeof l.worker === 'number' && /^\d+\.\d+\.\d+\.\d+:\d+$/.test(String(l.address)))
   return { address: String(listening.address), pids: ready.pids as Record<string, number> }
 }
 
