@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws'
 import { adminOverUnix } from './helpers/admin-client.js'
 import { startBackend } from './helpers/backend.js'
 import { clusterReady, spreadUntilServedBy } from './helpers/cluster-router.js'
+import { openEventStream } from './helpers/event-stream.js'
 import { httpGet } from './helpers/http-client.js'
 import { scrapeMetrics } from './helpers/metrics-scrape.js'
 import { startCli, type RunningCli } from './helpers/run-cli.js'
@@ -96,6 +97,11 @@ t.test('--workers 2: metrics, state and the tunnels API show the whole router, f
       t.ok((api?.requestsPerSecond ?? 0) >= sent / 10, `${api?.requestsPerSecond ?? 0}/s over at most 10 s`)
       t.equal(chat?.tunnelsOpen, 2, 'one tunnel on each worker')
     }
+    // The live feed the dashboard and `sockrouter top` read: its pushes are whole-router states too.
+    const feed = await openEventStream(t, `${base}/_sockrouter/events`)
+    const pushed = await feed.next((s) => s.routes.some((r) => r.prefix === '/chat/ws/' && r.tunnelsOpen === 2), 'a pushed state with both workers\' tunnels', 1)
+    t.ok((pushed.routes.find((r) => r.prefix === '/app/api/')?.bytesOut ?? 0) >= sent * BODY.length, 'and both workers\' bytes')
+    feed.close()
   })
 
   await t.test('the tunnels API lists both workers\' tunnels, and cuts each whichever worker answers', async (t) => {
