@@ -1,26 +1,18 @@
 import cluster, { type Worker } from 'node:cluster'
 import { join } from 'node:path'
 import t from 'tap'
-import { WebSocket } from 'ws'
 import type { WorkerChannel } from '../src/cluster/ask-every-worker.js'
 import { ClusterChannel, type ChannelPort } from '../src/cluster/cluster-channel.js'
 import { RouterActivity, type WorkerActivity } from '../src/cluster/cluster-live-state.js'
 import { PrimaryObservability } from '../src/cluster/cluster-observability.js'
-import type { LiveState } from '../src/admin/live-state.js'
-import type { MetricsText } from '../src/admin/whole-router.js'
 import type { HealthRecord } from '../src/health/route-health.js'
 import { mergeRouteActivity, type RouteActivityCounts } from '../src/metrics/route-activity.js'
-import type { TunnelInfo } from '../src/upgrade/tunnel-registry.js'
-import { startBackend } from './helpers/backend.js'
-import { httpGet } from './helpers/http-client.js'
-import { startTestRouter } from './helpers/router.js'
-import { makeTempDir } from './helpers/temp-dir.js'
+import { RouteStore } from '../src/routing/route-store.js'
 import { withTimeout } from './helpers/wait-for.js'
-import { startWsBackend } from './helpers/ws-backend.js'
 
-// The primary-side aggregators and worker-side responders of issue #14 over real node:cluster workers and real
-// ClusterChannels, without --workers' core: each worker is a whole router on its own unix listener, so the test
-// chooses which worker serves each request, and this process plays the primary.
+// The primary-side aggregators of issue #14 on their own: the merges as pure functions, and the metrics over real
+// node:cluster workers and real ClusterChannels with this process as the primary. The whole router behind them
+// (--workers 2 through the CLI: state, events, tunnels) is test/cluster-observability.test.ts.
 
 const WORKER = join(import.meta.dirname, 'helpers', 'observability-worker.ts')
 
@@ -75,15 +67,6 @@ t.test('merged recent errors: every worker\'s, newest first, at most 50', async 
   t.ok(errors.every((e, i) => i === 0 || e.at <= (errors[i - 1] as typeof e).at), 'newest first')
 })
 
-interface TestWorker extends WorkerChannel {
-  readonly worker: Worker
-  readonly listenPath: string
-}
-
-function request (listenPath: string, path: string): Promise<number> {
-  return httpGet(`http://localhost${path}`, { socketPath: listenPath }).then((r) => r.status)
-}
-
 function samplesOf (text: string): Map<string, number> {
   const samples = new Map<string, number>()
   for (const line of text.split('\n')) {
@@ -94,106 +77,48 @@ function samplesOf (text: string): Map<string, number> {
   return samples
 }
 
-t.test('two real cluster workers: metrics, state and tunnels of the whole router from either one', async (t) => {
-  const dir = makeTempDir(t)
-  const socketDir = join(dir, 'sock')
-  await startBackend(t, join(socketDir, 'app', 'api.sock'), (req, res) => {
-    res.statusCode = req.url?.endsWith('/fail') === true ? 500 : 200
-    res.end('ok')
-  })
-  await startWsBackend(t, join(socketDir, 'chat', 'ws.sock'))
-  // The primary's own view of the table, health and config, as --workers' primary keeps it.
-  const { router } = await startTestRouter(t, { socketDir })
+interface TestWorker extends WorkerChannel {
+  readonly worker: Worker
+}
 
+t.test('metrics over real cluster workers: summed, per worker, router-wide once, and a silent or dead worker left out', async (t) => {
   const workers: TestWorker[] = []
-  const list = (): TestWorker[] => workers
-  const primary = new PrimaryObservability({
-    workers: list,
-    state: { store: router.store, startedAt: Date.now(), version: 'test', configErrors: () => router.configErrors(), rescanFailure: () => null, skipped: () => router.skipped(), health: router.health }
-  })
-  for (const n of [1, 2]) {
-    const listenPath = join(dir, `w${n}.sock`)
-    cluster.setupPrimary({ exec: WORKER, execArgv: ['--import', 'tsx'], args: [socketDir, listenPath], serialization: 'advanced', silent: false })
-    const worker = cluster.fork({ _TAPJS_PROCESSINFO_COVERAGE_: '0' })
+  const metrics = new PrimaryObservability({
+    workers: () => workers,
+    state: { store: new RouteStore(), startedAt: Date.now(), version: 'test', configErrors: () => [], rescanFailure: () => null, health: { get: () => ({ state: 'unknown', since: 0, cause: null }) } }
+  }).metrics
+  cluster.setupPrimary({ exec: WORKER, execArgv: ['--import', 'tsx'], serialization: 'advanced' })
+  const fork = async (env: Record<string, string>): Promise<TestWorker> => {
+    const worker = cluster.fork({ _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env })
     t.teardown(() => { if (!worker.isDead()) worker.process.kill('SIGKILL') })
     const channel = new ClusterChannel(worker as unknown as ChannelPort)
-    primary.attach(channel)
-    const ready = await withTimeout(new Promise<{ worker: string }>((resolve) => channel.on('ready', resolve)), 30_000, `worker ${n} ready`)
-    workers.push({ id: ready.worker, channel, worker, listenPath })
+    await withTimeout(new Promise((resolve) => channel.on('ready', resolve)), 30_000, 'worker ready')
+    return { id: String(worker.id), worker, channel }
   }
-  const [w1, w2] = workers as [TestWorker, TestWorker]
+  const [a, b] = await Promise.all([fork({ OBS_REQUESTS: '3' }), fork({ OBS_REQUESTS: '5' })]) as [TestWorker, TestWorker]
+  workers.push(a, b)
 
-  const sent = { [w1.id]: 3, [w2.id]: 5 }
-  for (const w of workers) {
-    for (let i = 0; i < (sent[w.id] as number); i++) t.equal(await request(w.listenPath, '/app/api/'), 200)
-  }
-  t.equal(await request(w1.listenPath, '/app/api/fail'), 500)
-  t.equal(await request(w2.listenPath, '/app/api/fail'), 500)
-  const open = (w: TestWorker): Promise<WebSocket> => withTimeout(new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws+unix://${w.listenPath}:/chat/ws/`, { headers: { host: 'localhost' }, perMessageDeflate: false })
-    ws.once('open', () => resolve(ws))
-    ws.once('error', reject)
-  }), 10_000, 'WebSocket open')
-  const ws1 = await open(w1)
-  const ws2 = await open(w2)
+  const summed = await metrics.render(false)
+  t.match(summed.contentType, /^text\/plain/)
+  t.equal(samplesOf(summed.text).get('sockrouter_requests_total{route="/a/",code="200"}'), 8, 'prom-client\'s clusterMetrics() sums 3 and 5')
+  t.equal(samplesOf(summed.text).get('sockrouter_routes{source="discovered",status="up"}'), 0, 'the primary\'s (empty) table, not the workers\' gauges')
+  t.equal(summed.text.match(/^# TYPE sockrouter_routes /gm)?.length, 1, 'each family once')
 
-  await t.test('metrics from worker 1: requests summed over both, router-wide gauges once', async (t) => {
-    const { text, contentType } = await w1.channel.request<MetricsText>('test:metrics', { perWorker: false })
-    t.match(contentType, /^text\/plain/)
-    const samples = samplesOf(text)
-    t.equal(samples.get('sockrouter_requests_total{route="/app/api/",code="200"}'), 8, '3 on one worker, 5 on the other')
-    t.equal(samples.get('sockrouter_requests_total{route="/app/api/",code="500"}'), 2)
-    t.equal(samples.get('sockrouter_tunnels_open{route="/chat/ws/"}'), 2)
-    t.equal(samples.get('sockrouter_routes{source="discovered",status="up"}'), 2, 'two routes, not two per worker')
-    t.equal(samples.get('sockrouter_config_errors'), 0)
-    t.equal(samples.get('sockrouter_route_health{route="/app/api/",state="healthy"}'), 1, 'one health per route; a request answered made it healthy')
-    t.equal(samples.get('sockrouter_request_duration_seconds_count{route="/app/api/"}'), 10, 'histograms sum too')
-    t.equal(text.match(/^# TYPE sockrouter_routes /gm)?.length, 1, 'each family once')
-  })
+  const apart = samplesOf((await metrics.render(true)).text)
+  t.equal(apart.get(`sockrouter_requests_total{route="/a/",code="200",worker="${a.id}"}`), 3)
+  t.equal(apart.get(`sockrouter_requests_total{route="/a/",code="200",worker="${b.id}"}`), 5)
+  t.equal(apart.get('sockrouter_routes{source="discovered",status="up"}'), 0, 'router-wide gauges carry no worker label')
 
-  await t.test('metrics per worker from worker 2: each worker\'s series under its label', async (t) => {
-    const { text } = await w2.channel.request<MetricsText>('test:metrics', { perWorker: true })
-    const samples = samplesOf(text)
-    t.equal(samples.get(`sockrouter_requests_total{route="/app/api/",code="200",worker="${w1.id}"}`), 3)
-    t.equal(samples.get(`sockrouter_requests_total{route="/app/api/",code="200",worker="${w2.id}"}`), 5)
-    t.equal(samples.get('sockrouter_routes{source="discovered",status="up"}'), 2, 'router-wide gauges carry no worker label')
-  })
+  // A replacement worker still starting: prom-client's request to it goes unanswered, and clusterMetrics() gives up
+  // after its 5 s; the scrape then sums the workers that answer.
+  workers.push(await fork({ OBS_SILENT: '1' }))
+  t.equal(samplesOf((await metrics.render(false)).text).get('sockrouter_requests_total{route="/a/",code="200"}'), 8, 'a silent worker does not fail the scrape')
 
-  await t.test('state from worker 2: both workers\' traffic, tunnels and errors', async (t) => {
-    const state = await w2.channel.request<LiveState>('test:state', null)
-    const api = state.routes.find((r) => r.prefix === '/app/api/')
-    const chat = state.routes.find((r) => r.prefix === '/chat/ws/')
-    t.equal(state.routes.length, 2)
-    t.ok(api !== undefined && api.requestsPerSecond >= 10 / 10, `10 requests within the 10 s window (${api?.requestsPerSecond ?? 0}/s)`)
-    t.equal(api?.errorRate, 0.2)
-    t.equal(chat?.tunnelsOpen, 2)
-    t.equal(state.errors.filter((e) => e.path === '/app/api/fail').length, 2, 'one 500 from each worker')
-    t.equal(api?.health, 'healthy')
-  })
-
-  await t.test('tunnels: each worker\'s listed from either, and each cut from the other', async (t) => {
-    const listed = await w1.channel.request<TunnelInfo[]>('test:tunnels', null)
-    t.same(listed.map((x) => x.id).sort(), [`${w1.id}-1`, `${w2.id}-1`].sort())
-    const closed2 = new Promise((resolve) => ws2.once('close', resolve))
-    t.equal(await w1.channel.request<boolean>('test:cut', { id: `${w2.id}-1` }), true, 'worker 1 cuts worker 2\'s tunnel')
-    await withTimeout(closed2, 10_000, 'worker 2\'s tunnel closed')
-    const closed1 = new Promise((resolve) => ws1.once('close', resolve))
-    t.equal(await w2.channel.request<boolean>('test:cut', { id: `${w1.id}-1` }), true, 'and worker 2 worker 1\'s')
-    await withTimeout(closed1, 10_000, 'worker 1\'s tunnel closed')
-    t.equal(await w2.channel.request<boolean>('test:cut', { id: `${w1.id}-1` }), false, 'an id no longer open')
-    t.same(await w2.channel.request<TunnelInfo[]>('test:tunnels', null), [])
-  })
-
-  await t.test('a worker gone: the others still answer for the rest of the router', async (t) => {
-    await w2.channel.request('test:stop', null)
-    await new Promise((resolve) => w2.worker.once('exit', resolve))
-    workers.splice(1, 1)
-    const state = await w1.channel.request<LiveState>('test:state', null)
-    t.equal(state.routes.length, 2)
-    const { text } = await w1.channel.request<MetricsText>('test:metrics', { perWorker: false })
-    t.equal(samplesOf(text).get('sockrouter_requests_total{route="/app/api/",code="200"}'), 3, 'only the live worker\'s count')
-  })
-
-  await w1.channel.request('test:stop', null)
+  b.channel.emit('stop', null)
+  await new Promise((resolve) => b.worker.once('exit', resolve))
+  workers.splice(workers.indexOf(b), 1)
+  const left = samplesOf((await metrics.render(true)).text)
+  t.equal(left.get(`sockrouter_requests_total{route="/a/",code="200",worker="${a.id}"}`), 3)
+  t.notOk(left.has(`sockrouter_requests_total{route="/a/",code="200",worker="${b.id}"}`), 'a dead worker is not asked')
   for (const w of workers) w.channel.close()
 })
