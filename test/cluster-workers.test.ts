@@ -42,7 +42,11 @@ t.test('--workers 2: both workers route, see new routes, share tunnel limits, su
   // Left by a crashed router: the primary clears it before any worker listens.
   const unixListen = join(dir, 'router.sock')
   await makeStaleSocket(unixListen)
-  const cli = startCli(t, ['--workers', '2', '--socket-dir', sockets, '--listen', '127.0.0.1:0', '--listen', `unix:${unixListen}`, '--max-tunnels', '2', '--health-interval', '0', '--log-format', 'json'])
+  // Its /health turns to 503 once the workers run: only the primary's probe can find that out.
+  let sick = false
+  await startBackend(t, join(sockets, 'svc', 'sick.sock'), (req, res) => { res.writeHead(req.url === '/health' && sick ? 503 : 200); res.end() })
+  const services = join(dir, 'services.d')
+  const cli = startCli(t, ['--workers', '2', '--socket-dir', sockets, '--services-dir', services, '--listen', '127.0.0.1:0', '--listen', `unix:${unixListen}`, '--max-tunnels', '2', '--health-interval', '1s', '--log-format', 'json'])
   const { address, pids } = await clusterReady(cli)
   t.same(Object.keys(pids).sort(), ['1', '2'], 'the primary says which workers it started')
 
@@ -71,6 +75,30 @@ t.test('--workers 2: both workers route, see new routes, share tunnel limits, su
     const results = await spreadUntilServedBy(cli, `http://${address}/svc/late/x`, [1, 2])
     t.ok(results.some((r) => r.status === 200))
     t.equal(cli.lines.filter((l) => l.msg === 'route added /svc/late/ -> svc/late.sock').length, 1, 'one watcher, one scan: logged once')
+  })
+
+  await t.test('the primary probes once, and its verdict reaches every worker', async (t) => {
+    sick = true
+    await cli.waitForLine((l) => l.prefix === '/svc/sick/' && l.health === 'unhealthy' && l.worker === undefined)
+    // Fresh connections go to the workers in turn: four answers cover both.
+    for (let i = 0; i < 4; i++) {
+      const routes = JSON.parse((await httpGet(`http://${address}/_sockrouter/routes`)).text) as { routes: { prefix: string, health: string }[] }
+      t.equal(routes.routes.find((r) => r.prefix === '/svc/sick/')?.health, 'unhealthy', `answer ${i + 1}: the worker has the primary's verdict`)
+    }
+    t.notOk(cli.lines.some((l) => l.prefix === '/svc/sick/' && l.health === 'unhealthy' && l.worker !== undefined), 'no worker logs it again')
+  })
+
+  await t.test('a route file written through a worker is rescanned by the primary and routed by every worker', async (t) => {
+    const put = await httpGet('http://localhost/_sockrouter/api/route-files/api.yaml', {
+      method: 'PUT',
+      socketPath: unixListen,
+      headers: { 'content-type': 'application/yaml' },
+      body: 'routes:\n  - prefix: /api\n    socket: svc/ui.sock\n'
+    })
+    t.equal(put.status, 201, put.text)
+    t.match(JSON.parse(put.text), { changes: [{ change: 'added', prefix: '/api/' }] }, 'the answer comes once the new table is in force')
+    const results = await spreadUntilServedBy(cli, `http://${address}/api/v`, [1, 2])
+    t.ok(results.every((r) => r.status === 200), 'both workers route it, every request a 200')
   })
 
   await t.test('SIGHUP rescans once, in the primary', async (t) => {

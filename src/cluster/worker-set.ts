@@ -163,7 +163,9 @@ export class WorkerSet {
 
   #stop (member: Member): void {
     member.stopping = true
-    member.channel.emit(CLUSTER.shutdown, null)
+    // One still starting may not listen on its channel yet; SIGTERM drains it the same way (or ends it before it serves).
+    if (member.ready) member.channel.emit(CLUSTER.shutdown, null)
+    else member.worker.process.kill('SIGTERM')
   }
 
   /** Every worker drains (the same grace as one process), then exits; resolves once all did. A worker that hangs is killed. */
