@@ -8,6 +8,7 @@ import { publicAccess } from './admin/admin-access.js'
 import type { AdminApiDeps } from './admin/admin-api-deps.js'
 import { adminPlugin } from './admin/admin-plugin.js'
 import { ADMIN_PREFIX, type AdminDeps } from './admin/admin-routes.js'
+import type { WholeRouterView } from './admin/whole-router.js'
 import type { RescanFailure } from './discovery/snapshot-source.js'
 import { GatewayError } from './forward/gateway-errors.js'
 import { sendGatewayError, type ErrorPageOptions } from './forward/error-response.js'
@@ -67,11 +68,13 @@ export interface ServerDeps {
   readonly shutdown?: AbortSignal
   /** Per-route counters and the Prometheus registry (issue #12); left out, nothing is counted and there is no /metrics. */
   readonly metrics?: RouterMetrics
+  /** `--workers` (issue #14): the admin surface's metrics and live state come from the whole router, through the primary. */
+  readonly wholeRouter?: WholeRouterView
 }
 
 /** The read-only admin endpoints' view of the router, shared by the public app and the admin listeners. */
 export function adminDepsOf (deps: ServerDeps): AdminDeps {
-  return { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null), shutdown: deps.shutdown, metrics: deps.metrics, activity: deps.metrics?.activity }
+  return { store: deps.store, pools: deps.pools, startedAt: deps.startedAt ?? Date.now(), configErrors: deps.configErrors ?? (() => []), skipped: deps.skipped ?? (() => []), health: deps.health ?? null, rescanFailure: deps.rescanFailure ?? (() => null), shutdown: deps.shutdown, metrics: deps.metrics, activity: deps.metrics?.activity, wholeRouter: deps.wholeRouter }
 }
 
 /** A listener's server, and its HTTP/2 side on an https:// or h2c:// one (issue #13). */

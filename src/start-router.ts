@@ -1,6 +1,4 @@
-import { access, constants, mkdir, stat } from 'node:fs/promises'
 import type { Server as HttpServer } from 'node:http'
-import { dirname } from 'node:path'
 import type { Server as TlsServer } from 'node:tls'
 import type { Logger } from 'pino'
 import { chmod } from 'node:fs/promises'
@@ -8,11 +6,14 @@ import { isLoopbackAddress } from './admin/admin-access.js'
 import type { AdminApiDeps } from './admin/admin-api-deps.js'
 import { buildAdminServer, type BuiltAdminServer } from './admin/admin-server.js'
 import { ROUTER_DEFAULTS } from './config/router-defaults.js'
-import { SnapshotSource, type SnapshotReader } from './discovery/snapshot-source.js'
+import type { SnapshotReader } from './discovery/snapshot-source.js'
+import type { SnapshotFeed } from './discovery/snapshot-feed.js'
+import type { ClusterChannel } from './cluster/cluster-channel.js'
+import { CLUSTER, type HealthMessage } from './cluster/cluster-messages.js'
+import { RemoteSnapshotSource } from './cluster/remote-snapshot-source.js'
+import { RemoteTunnelLeases } from './cluster/remote-tunnel-leases.js'
 import { parseProxyRange, TrustedProxies, type ProxyRange } from './forward/trusted-proxies.js'
 import { UpstreamPools } from './forward/upstream-pools.js'
-import { HealthProber } from './health/health-prober.js'
-import { RouteHealth } from './health/route-health.js'
 import { ConnectionLimiter } from './listen/connection-limiter.js'
 import { formatListenAddress, type ListenAddress } from './listen/listen-address.js'
 import { maxConnectionsFor, readOpenFileLimit } from './listen/open-file-limit.js'
@@ -20,12 +21,13 @@ import { closeListener, cutListener, listenOn, type Listener } from './listen/st
 import { loadTlsCredentials, type TlsFiles } from './listen/tls-credentials.js'
 import { TlsReloader, warnExpired } from './listen/tls-reloader.js'
 import { listenOnFd, type InheritedFd } from './listen/inherited-fds.js'
-import { buildRouteTable, type Skipped } from './routing/build-route-table.js'
-import { routeLogFields } from './logging/route-log-fields.js'
+import type { Skipped } from './routing/build-route-table.js'
 import { RouterMetrics } from './metrics/router-metrics.js'
-import type { RouterSnapshot } from './routing/route-types.js'
-import { describeChange, type RouteChange } from './routing/diff-route-tables.js'
-import { RouteStore } from './routing/route-store.js'
+import type { RouteStore } from './routing/route-store.js'
+import type { RouteHealth } from './health/route-health.js'
+import { createRouteControl, prepareSocketDir, StartupError, type RescanResult } from './route-control.js'
+
+export { StartupError, type RescanResult } from './route-control.js'
 import { adminDepsOf, buildServer, type BuiltServer, type ServerDeps } from './server.js'
 import { OriginHostGuard } from './upgrade/origin-host-guard.js'
 import { TunnelRegistry } from './upgrade/tunnel-registry.js'
@@ -74,22 +76,29 @@ export interface RouterOptions {
   readonly publicAdmin?: boolean
   /** `--tls-cert` and `--tls-key`, for the https:// listeners (issue #13). */
   readonly tls?: TlsFiles | null
+  /**
+   * Issue #14, `--workers`: this process is one worker of a cluster. Its
+   * snapshots, active-probe verdicts and tunnel leases come from the
+   * primary over `channel`; it neither watches, nor probes, nor logs route
+   * changes (the primary does, once); every log line carries `worker: id`.
+   */
+  readonly cluster?: ClusterWorker
 }
 
-/** What one rescan did (issue #12: SIGHUP logs it). */
-export interface RescanResult {
-  /** Route changes published while it ran, in prefix order per swap. */
-  readonly changes: readonly RouteChange[]
-  /** Why it failed (the last good table stays in force), or null. */
-  readonly failure: string | null
+/** A worker's identity and its channel to the primary (issue #14); what the admin surface uses to ask for the whole router. */
+export interface ClusterWorker {
+  readonly id: number
+  readonly channel: ClusterChannel
 }
+
 
 export interface RunningRouter {
   readonly listeners: readonly Listener[]
   /** The `--admin-listen` listeners (issue #12). */
   readonly adminListeners: readonly Listener[]
   readonly store: RouteStore
-  readonly discovery: SnapshotSource
+  /** The disk's SnapshotSource, or a worker's RemoteSnapshotSource (issue #14). */
+  readonly discovery: SnapshotFeed
   readonly pools: UpstreamPools
   /** Live WebSocket tunnels and their counters. */
   readonly tunnels: { readonly registry: TunnelRegistry, readonly stats: TunnelStats }
@@ -115,74 +124,15 @@ export interface RunningRouter {
    * logged) if not or if there are none. Never rejects.
    */
   reloadTls (reason: string): Promise<boolean>
+  /** This worker's id and its channel to the primary (issue #14), or null in one process. */
+  readonly cluster: ClusterWorker | null
   /** Stops accepting, lets in-flight requests finish for the grace period, then cuts the rest. */
   close (): Promise<void>
 }
 
-export class StartupError extends Error {
-  readonly code: string
-  constructor (code: string, message: string) {
-    super(message)
-    this.code = code
-  }
-}
 
-/** The directories of `dir` that don't exist yet, outermost first. */
-async function missingDirs (dir: string): Promise<string[]> {
-  const missing: string[] = []
-  for (let current = dir; ; current = dirname(current)) {
-    const found = await stat(current).then(() => true, (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return false
-      throw err
-    })
-    if (found) break
-    missing.unshift(current)
-    if (dirname(current) === current) break
-  }
-  return missing
-}
 
-async function prepareSocketDir (dir: string): Promise<void> {
-  try {
-    // One level at a time: `mkdir(dir, { recursive: true })` spins at full CPU
-    // forever under /proc, where mkdir answers ENOENT for a parent that exists (issue #10).
-    for (const missing of await missingDirs(dir)) {
-      await mkdir(missing).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err })
-    }
-    if (!(await stat(dir)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
-    await access(dir, constants.R_OK | constants.X_OK)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
-    const reason = code === 'ENOTDIR' || code === 'EEXIST'
-      ? 'it is not a directory'
-      : code === 'EACCES'
-        ? 'permission denied'
-        : code === 'ENOENT' || code === 'EPERM' || code === 'EROFS' ? `it cannot be created there (${code})` : code
-    throw new StartupError('socket_dir', `cannot use socket directory ${dir}: ${reason}`)
-  }
-}
 
-/**
- * Logs rejected files, skipped routes and overrides when they first appear,
- * not on every rescan: an unchanged problem is said once (issue #4).
- */
-function reportOnce (log: Logger, reported: Set<string>, snapshot: RouterSnapshot, skipped: readonly { what: string, reason: string }[], overrides: readonly string[]): void {
-  const current = new Set<string>()
-  const say = (key: string, write: () => void): void => {
-    current.add(key)
-    if (!reported.has(key)) write()
-  }
-  for (const file of snapshot.files) {
-    if (file.errors.length === 0) continue
-    say(`file ${file.file} ${file.errors.join('|')}`, () => {
-      log.error({ file: file.file, errors: file.errors, keptLastGood: file.stale }, `${file.file} rejected${file.stale ? '; its last good version stays in force' : ''}: ${file.errors.join('; ')}`)
-    })
-  }
-  for (const s of skipped) say(`skip ${s.what} ${s.reason}`, () => log.warn({ what: s.what, reason: s.reason }, `not routed: ${s.what}: ${s.reason}`))
-  for (const prefix of overrides) say(`override ${prefix}`, () => log.info({ prefix }, `a route file overrides the discovered route ${prefix}`))
-  reported.clear()
-  for (const key of current) reported.add(key)
-}
 
 /**
  * Only the router's user may connect to a unix admin socket (issue #12): it
@@ -192,10 +142,10 @@ function reportOnce (log: Logger, reported: Set<string>, snapshot: RouterSnapsho
  */
 const ADMIN_SOCKET_MODE = 0o600
 
-async function listenAdmin (built: BuiltAdminServer, addresses: readonly ListenAddress[], log: Logger, listeners: Listener[]): Promise<void> {
+async function listenAdmin (built: BuiltAdminServer, addresses: readonly ListenAddress[], log: Logger, listeners: Listener[], clearStale: boolean): Promise<void> {
   for (const [i, address] of addresses.entries()) {
     const server = i === 0 ? built.app.server : built.createListenerServer()
-    const listener = await listenOn(server, address)
+    const listener = await listenOn(server, address, null, { clearStale })
     listeners.push(listener)
     if (address.kind === 'unix') await chmod(address.path, ADMIN_SOCKET_MODE)
     const shown = formatListenAddress(listener.address)
@@ -216,18 +166,6 @@ function parseTrustedProxies (texts: readonly string[]): TrustedProxies {
   return new TrustedProxies(ranges)
 }
 
-/** A rescan, with the route changes its swaps published (a watcher's rescan running at the same time shares them). */
-async function rescanCollecting (store: RouteStore, discovery: SnapshotSource): Promise<RescanResult> {
-  const changes: RouteChange[] = []
-  const onSwap = (swap: { changes: readonly RouteChange[] }): void => { changes.push(...swap.changes) }
-  store.on('swap', onSwap)
-  try {
-    await discovery.rescan()
-  } finally {
-    store.off('swap', onSwap)
-  }
-  return { changes, failure: discovery.failure?.message ?? null }
-}
 
 /**
  * The certificate for the https:// listeners, checked before anything starts
@@ -262,44 +200,42 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   const tls = await prepareTls(options.listen, options.inheritedFds ?? [], options.tls ?? null, log)
   await prepareSocketDir(options.socketDir)
 
-  const store = new RouteStore()
-  const health = new RouteHealth()
-  const prober = new HealthProber(health, {
-    path: options.healthPath ?? ROUTER_DEFAULTS.healthPath,
-    intervalMs: options.healthIntervalMs ?? ROUTER_DEFAULTS.healthIntervalMs,
-    timeoutMs: options.healthTimeoutMs ?? ROUTER_DEFAULTS.healthTimeoutMs
+  const worker = options.cluster ?? null
+  let pools: UpstreamPools | null = null
+  const control = createRouteControl({
+    socketDir: options.socketDir,
+    servicesDir: options.servicesDir ?? null,
+    log,
+    readSnapshot: options.readSnapshot,
+    feed: worker === null ? undefined : new RemoteSnapshotSource(worker.channel, log),
+    // Under --workers the primary probes, once per route for the whole router (issue #14).
+    probes: worker === null ? { path: options.healthPath, intervalMs: options.healthIntervalMs, timeoutMs: options.healthTimeoutMs } : null,
+    logChanges: worker === null,
+    onTable: (table) => pools?.sync(table)
   })
+  const { store, health, prober, discovery, configErrors } = control
+  let remoteVerdict = false
   health.on('change', (prefix, record) => {
+    // The primary logged its probe's verdict already; a worker logs what its own traffic found.
+    if (remoteVerdict) return
     const level = record.state === 'healthy' ? 'info' : record.state === 'unknown' ? 'debug' : 'warn'
     log[level]({ prefix, health: record.state, cause: record.cause }, `route ${prefix} is ${record.state}${record.cause === null ? '' : `: ${record.cause}`}`)
   })
-  const pools = new UpstreamPools({ connectTimeoutMs: options.connectTimeoutMs, headersTimeoutMs: options.upstreamTimeoutMs, logger: log, health })
-  store.on('swap', ({ current, changes }) => {
-    // The change first: a route added without its socket is "added", then "unreachable", in that order.
-    for (const change of changes) {
-      log.info({ prefix: change.route.prefix, ...routeLogFields(change.route), change: change.kind }, describeChange(change))
+  const applyVerdict = ({ prefix, state, cause }: HealthMessage): void => {
+    remoteVerdict = true
+    try {
+      health.record(prefix, state, cause)
+    } finally {
+      remoteVerdict = false
     }
-    pools.sync(current)
-    health.sync(current)
-    prober.sync(current)
-  })
-
-  const discovery = new SnapshotSource({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, log, readSnapshot: options.readSnapshot })
-  const reported = new Set<string>()
-  let skipped: readonly Skipped[] = []
-  // A throw here fails that rescan only: SnapshotSource logs it, keeps the
-  // last good table in force, shows it in health and retries (issue #10).
-  discovery.on('snapshot', (snapshot) => {
-    const built = buildRouteTable(snapshot)
-    reportOnce(log, reported, snapshot, built.skipped, built.overrides)
-    skipped = built.skipped
-    store.swap(built.table)
-  })
+  }
+  worker?.channel.on(CLUSTER.health, applyVerdict)
+  pools = new UpstreamPools({ connectTimeoutMs: options.connectTimeoutMs, headersTimeoutMs: options.upstreamTimeoutMs, logger: log, health })
 
   const registry = new TunnelRegistry({
     maxTunnels: options.maxTunnels ?? ROUTER_DEFAULTS.maxTunnels,
     maxTunnelsPerIp: options.maxTunnelsPerIp ?? ROUTER_DEFAULTS.maxTunnelsPerIp
-  })
+  }, worker === null ? {} : { idPrefix: `${worker.id}-`, leases: new RemoteTunnelLeases(worker.channel) })
   const stats = new TunnelStats()
   const inherited = options.inheritedFds ?? []
   const listen = inherited.length > 0 ? inherited.map((i) => i.address) : options.listen
@@ -324,7 +260,6 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   const onUpgrade = createUpgradeHandler(upgradeDeps)
   // RFC 8441 extended CONNECT on HTTP/2 listeners (issue #13): the same deps, so the same guards, limits and registry.
   const onExtendedConnect = createExtendedConnectHandler(upgradeDeps)
-  const configErrors = (): string[] => (discovery.last?.files ?? []).flatMap((f) => f.errors)
   const metrics = new RouterMetrics({ store, tunnels: stats, configErrors, health, forgetAfterMs: options.metricsForgetAfterMs })
   const fdLimit = readOpenFileLimit()
   const connections = new ConnectionLimiter({
@@ -337,6 +272,11 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     headerTimeoutMs: options.headerTimeoutMs ?? ROUTER_DEFAULTS.headerTimeoutMs,
     bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? ROUTER_DEFAULTS.bodyIdleTimeoutMs
   }
+  // Under --workers the admin surface shows the whole router, through the primary (issue #14). Loaded only then:
+  // it brings prom-client, which one process loads on its first scrape (issue #11's start-up budget).
+  const seen = worker === null
+    ? null
+    : await (await import('./cluster/cluster-observability.js')).serveWorkerObservability({ toPrimary: worker.channel, store, metrics, health, tunnels: registry })
   const adminApi: AdminApiDeps = {
     store,
     servicesDir: options.servicesDir ?? null,
@@ -345,8 +285,8 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     rescan: () => discovery.rescan(),
     rescanFailure: () => discovery.failure,
     configErrors,
-    skipped: () => skipped,
-    tunnels: registry
+    skipped: () => control.skipped(),
+    tunnels: seen?.tunnels ?? registry
   }
   const listeners: Listener[] = []
   const adminListeners: Listener[] = []
@@ -355,11 +295,12 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
   let adminBuilt: BuiltAdminServer | null = null
   try {
     await discovery.start()
-    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, onExtendedConnect, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => skipped, health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false, shutdown: shutdown.signal, metrics }
+    if (discovery instanceof RemoteSnapshotSource) for (const verdict of discovery.startHealth) applyVerdict(verdict)
+    const serverDeps: ServerDeps = { store, pools, logger: log, onUpgrade, onExtendedConnect, checkHost: (req) => guard.checkHost(req), configErrors, skipped: () => control.skipped(), health, rescanFailure: () => discovery.failure, clientBounds, trustedProxies, adminApi, publicAdmin: options.publicAdmin ?? false, shutdown: shutdown.signal, metrics, wholeRouter: seen?.wholeRouter }
     built = await buildServer(serverDeps)
     if (adminListen.length > 0) {
       adminBuilt = await buildAdminServer({ admin: adminDepsOf(serverDeps), api: adminApi, logger: log, checkHost: (req) => guard.checkHost(req), timeouts: clientBounds })
-      await listenAdmin(adminBuilt, adminListen, log, adminListeners)
+      await listenAdmin(adminBuilt, adminListen, log, adminListeners, worker === null)
     }
     for (const [i, address] of listen.entries()) {
       const scheme = address.kind === 'tcp' ? address.scheme : undefined
@@ -368,7 +309,8 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
         : built.createListenerServer(scheme, tls?.credentials.context)
       if (scheme === 'https') tls?.add(server as unknown as TlsServer)
       const fd = inherited[i]
-      const listener = fd !== undefined ? await listenOnFd(server as HttpServer, fd) : await listenOn(server, address, sessions)
+      // Under --workers the primary cleared stale unix sockets before any worker listened (issue #14).
+      const listener = fd !== undefined ? await listenOnFd(server as HttpServer, fd) : await listenOn(server, address, sessions, { clearStale: worker === null })
       listeners.push(listener)
       const from = fd !== undefined ? { fd: fd.fd } : {}
       log.info({ address: formatListenAddress(listener.address), ...from }, `listening on ${formatListenAddress(listener.address)}${fd !== undefined ? ` (fd ${fd.fd} from systemd)` : ''}`)
@@ -378,7 +320,8 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     // Whatever failed, nothing opened so far outlives it: the watcher, the Agent, the app (issue #10).
     await Promise.all([...listeners, ...adminListeners].map(closeListener))
     await tls?.close()
-    prober.close()
+    prober?.close()
+    worker?.channel.off(CLUSTER.health, applyVerdict)
     await discovery.close()
     await pools.close()
     await built?.app.close()
@@ -386,13 +329,18 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     throw err
   }
   const { app } = built
-  log.info({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, routes: store.current.routes.length }, 'sockrouter ready')
+  if (worker === null) {
+    log.info({ socketDir: options.socketDir, servicesDir: options.servicesDir ?? null, routes: store.current.routes.length }, 'sockrouter ready')
+  } else {
+    // The primary says `sockrouter ready` once every worker has said this (issue #14).
+    log.info({ routes: store.current.routes.length }, 'worker ready')
+  }
 
   let closing: Promise<void> | null = null
   const close = async (): Promise<void> => {
     // First, so the live feed's streams (issue #12) are ending before the listeners wait for their connections.
     shutdown.abort()
-    prober.close()
+    prober?.close()
     const all = [...listeners, ...adminListeners]
     const closed = Promise.all(all.map(closeListener))
     // Refuses new upgrades at once; open tunnels get the same grace as requests, then are cut.
@@ -405,6 +353,7 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     await tunnelsDrained
     await closed
     await tls?.close()
+    worker?.channel.off(CLUSTER.health, applyVerdict)
     await discovery.close()
     await pools.close()
     await app.close()
@@ -422,8 +371,9 @@ export async function startRouter (options: RouterOptions): Promise<RunningRoute
     connections,
     health,
     configErrors,
-    skipped: () => skipped,
-    rescan: () => rescanCollecting(store, discovery),
+    skipped: () => control.skipped(),
+    rescan: () => control.rescan(),
+    cluster: worker,
     reloadTls: (reason) => tls?.reload(reason) ?? Promise.resolve(false),
     close: () => (closing ??= close())
   }

@@ -110,6 +110,28 @@ if (BUILT === '') {
     t.equal(await cli.stop('SIGTERM'), 0)
   })
 
+  t.test('--workers 2 serves a routed 200 and a WebSocket echo: workers re-run the binary itself (issue #14)', async (t) => {
+    const { home, binary } = install(t)
+    const sockets = join(home, 'sockets')
+    await startBackend(t, join(sockets, 'svc', 'ui.sock'))
+    await startWsBackend(t, join(sockets, 'svc', 'ws.sock'))
+    const cli = startBinary(t, binary, home, ['--workers', '2', '--socket-dir', sockets, '--listen', '127.0.0.1:0'])
+    const ready = await cli.waitForLine((l) => l.msg === 'sockrouter ready', 30_000)
+    t.same(Object.keys(ready.pids as object).sort(), ['1', '2'], 'two workers')
+    const address = String((await cli.waitForLine((l) => typeof l.worker === 'number' && typeof l.address === 'string')).address)
+    const workerPid = (ready.pids as Record<string, number>)['1'] as number
+    t.equal(readlinkSync(`/proc/${workerPid}/exe`), binary, 'a worker is the binary too')
+
+    const res = await httpGet(`http://${address}/svc/ui/hello`)
+    t.equal(res.status, 200)
+    const ws = await openClient(`ws://${address}/svc/ws/echo`)
+    t.teardown(() => ws.terminate())
+    ws.send('through a worker of the binary')
+    t.equal((await nextMessage(ws)).data.toString(), 'through a worker of the binary')
+    ws.close()
+    t.equal(await cli.stop('SIGTERM'), 0)
+  })
+
   t.test('check validates the socket dir and services.d and prints the table', async (t) => {
     const { home, binary } = install(t)
     const sockets = join(home, 'sockets')

@@ -5,7 +5,17 @@ import type { RouteChange } from '../routing/diff-route-tables.js'
 import { diffRouteTables } from '../routing/diff-route-tables.js'
 import type { RouteStore } from '../routing/route-store.js'
 import type { Route } from '../routing/route-types.js'
-import type { TunnelRegistry } from '../upgrade/tunnel-registry.js'
+import type { TunnelInfo } from '../upgrade/tunnel-registry.js'
+
+/**
+ * What the tunnels API lists and cuts: the router's TunnelRegistry, or with
+ * `--workers` every worker's, through the primary (issue #14).
+ */
+export interface TunnelAdmin {
+  list (): readonly TunnelInfo[] | Promise<readonly TunnelInfo[]>
+  /** True once the tunnel's sockets are closed; false when no open tunnel has that id. */
+  close (id: string): Promise<boolean>
+}
 
 /** What the admin API (issue #12) reads and drives, on top of the read-only endpoints' AdminDeps. */
 export interface AdminApiDeps {
@@ -22,7 +32,7 @@ export interface AdminApiDeps {
   readonly configErrors: () => readonly string[]
   /** Routes the table build left out (a duplicate prefix): a write that causes one says so (issue #12). */
   readonly skipped: () => readonly Skipped[]
-  readonly tunnels: TunnelRegistry
+  readonly tunnels: TunnelAdmin
 }
 
 export interface RouteView {

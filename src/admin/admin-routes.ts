@@ -9,6 +9,7 @@ import { registerDashboardPage } from './dashboard-page.js'
 import { registerLiveFeed } from './live-feed.js'
 import type { ActivitySource } from './live-state.js'
 import { registerMetricsEndpoint, type MetricsEndpointDeps } from './metrics-endpoint.js'
+import type { WholeRouterView } from './whole-router.js'
 
 export interface AdminDeps {
   readonly store: RouteStore
@@ -28,6 +29,8 @@ export interface AdminDeps {
   readonly shutdown?: AbortSignal
   /** Prometheus metrics (issue #12); GET /_sockrouter/metrics exists only with them. */
   readonly metrics?: MetricsEndpointDeps
+  /** `--workers` (issue #14): the metrics and live state of every worker, through the primary. */
+  readonly wholeRouter?: WholeRouterView
 }
 
 function healthCounts (deps: AdminDeps): Record<HealthState, number> {
@@ -42,7 +45,7 @@ export const ADMIN_PREFIX = `/${RESERVED_SERVICE}`
  * ADMIN_PREFIX. Static routes beat the forwarder's wildcard in find-my-way.
  */
 export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): void {
-  if (deps.metrics !== undefined) registerMetricsEndpoint(app, deps.metrics)
+  if (deps.metrics !== undefined) registerMetricsEndpoint(app, deps.metrics, deps.wholeRouter)
   app.get('/health', async () => {
     const configErrors = deps.configErrors()
     const rescanFailure = deps.rescanFailure()
@@ -64,7 +67,8 @@ export function registerAdminRoutes (app: FastifyInstance, deps: AdminDeps): voi
     }
   })
 
-  registerLiveFeed(app, '', { ...deps, health: deps.health ?? undefined })
+  const { wholeRouter } = deps
+  registerLiveFeed(app, '', { ...deps, health: deps.health ?? undefined, routerState: wholeRouter === undefined ? undefined : () => wholeRouter.state() })
   registerDashboardPage(app)
 
   app.get('/routes', async () => ({

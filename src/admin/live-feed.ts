@@ -3,15 +3,22 @@ import type { FastifyInstance } from 'fastify'
 import { readVersion } from '../config/build-info.js'
 import { GatewayError } from '../forward/gateway-errors.js'
 import { isHttp2Request } from '../forward/is-http2-request.js'
-import { buildLiveState, type LiveStateDeps } from './live-state.js'
+import { buildLiveState, type HealthSource, type LiveState, type LiveStateDeps } from './live-state.js'
 
-export interface LiveFeedDeps extends Omit<LiveStateDeps, 'version'> {
+export interface LiveFeedDeps extends Omit<LiveStateDeps, 'version' | 'health'> {
+  readonly health?: HealthSource
   /** Read from the build (config/build-info.ts) when left out. */
   readonly version?: string
   /** Aborted when the router starts to close: open feeds end at once instead of holding the shutdown grace. */
   readonly shutdown?: AbortSignal
   /** Test seam: the steady push interval, PUSH_INTERVAL_MS when left out. */
   readonly pushIntervalMs?: number
+  /**
+   * `--workers` (issue #14): the whole router's state, from the primary.
+   * When it fails (the primary is going away), this worker's own state is
+   * sent instead: true, if partial.
+   */
+  readonly routerState?: () => Promise<LiveState>
 }
 
 /** The state goes out at least this often, so a reader needs no pings and sees rates move. */
@@ -36,6 +43,8 @@ class LiveFeed {
   readonly #readers = new Set<ServerResponse>()
   #timer: NodeJS.Timeout | null = null
   #due = 0
+  /** A push waiting for the primary's answer (issue #14): the next one waits for it instead of asking twice. */
+  #pushing = false
   readonly #onChange = (): void => this.#schedule(CHANGE_DELAY_MS)
 
   constructor (deps: LiveFeedDeps) {
@@ -48,7 +57,13 @@ class LiveFeed {
     return this.#deps.shutdown?.aborted === true
   }
 
-  state (): string {
+  async state (): Promise<string> {
+    const routerState = this.#deps.routerState
+    if (routerState !== undefined) {
+      try {
+        return JSON.stringify(await routerState())
+      } catch {}
+    }
     return JSON.stringify(buildLiveState(this.#deps))
   }
 
@@ -66,7 +81,8 @@ class LiveFeed {
       // nginx in front would otherwise buffer the stream.
       'x-accel-buffering': 'no'
     })
-    res.write(stateEvent(this.state()))
+    // The first event goes to this reader alone, once the state is there; the steady pushes start with it.
+    this.state().then((json) => { if (!res.destroyed) res.write(stateEvent(json)) }, () => {})
     res.once('close', () => this.#remove(res))
     if (this.#readers.size === 0) {
       this.#deps.store.on('swap', this.#onChange)
@@ -102,13 +118,21 @@ class LiveFeed {
   #push (): void {
     this.#timer = null
     if (this.#readers.size === 0) return
-    const event = stateEvent(this.state())
-    for (const res of this.#readers) {
-      // Backpressure: skip a reader that has not drained the last push; cut one that stopped reading.
-      if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy()
-      else if (!res.writableNeedDrain) res.write(event)
+    if (this.#pushing) {
+      this.#schedule(CHANGE_DELAY_MS)
+      return
     }
-    this.#schedule(this.#intervalMs)
+    this.#pushing = true
+    this.state().then((json) => {
+      this.#pushing = false
+      const event = stateEvent(json)
+      for (const res of this.#readers) {
+        // Backpressure: skip a reader that has not drained the last push; cut one that stopped reading.
+        if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy()
+        else if (!res.writableNeedDrain) res.write(event)
+      }
+      if (this.#readers.size > 0 && !this.closed) this.#schedule(this.#intervalMs)
+    }, () => { this.#pushing = false })
   }
 
   #endAll (): void {
@@ -127,7 +151,7 @@ export function registerLiveFeed (app: FastifyInstance, prefix: string, deps: Li
 
   app.get(`${prefix}/state`, async (_request, reply) => {
     reply.header('cache-control', 'no-store').type('application/json; charset=utf-8')
-    return feed.state()
+    return await feed.state()
   })
 
   app.get(`${prefix}/events`, (request, reply) => {

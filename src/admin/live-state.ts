@@ -7,9 +7,13 @@ import type { RouteActivitySample } from '../metrics/route-activity.js'
 
 export type { HealthRecord, HealthState, RecentError, RouteActivitySample }
 
-/** The little of health/route-health.ts's RouteHealth the feed reads. */
-export interface HealthSource {
+/** The little of health/route-health.ts's RouteHealth a state is built from. */
+export interface HealthLookup {
   get (prefix: string): HealthRecord
+}
+
+/** The little of health/route-health.ts's RouteHealth the feed reads. */
+export interface HealthSource extends HealthLookup {
   on (event: 'change', listener: () => void): unknown
   off (event: 'change', listener: () => void): unknown
 }
@@ -59,7 +63,7 @@ export interface LiveStateDeps {
   /** Routes the table build left out (a duplicate prefix): shown with the file errors, as `sockrouter check` does. */
   readonly skipped?: () => readonly { readonly what: string, readonly reason: string }[]
   /** Route health (issue #12 item 1); without it every route is 'unknown'. */
-  readonly health?: HealthSource
+  readonly health?: HealthLookup
   /** Per-route traffic (issue #12 item 2); without it zeros, no latencies and no errors. */
   readonly activity?: ActivitySource
 }

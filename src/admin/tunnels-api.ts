@@ -4,12 +4,13 @@ import type { AdminApiDeps } from './admin-api-deps.js'
 
 interface IdParams { id: string }
 
-/** GET /_sockrouter/api/tunnels and DELETE …/tunnels/:id (issue #12). */
+/** GET /_sockrouter/api/tunnels and DELETE …/tunnels/:id (issue #12); with `--workers`, over every worker (issue #14). */
 export function registerTunnelsApi (app: FastifyInstance, deps: AdminApiDeps): void {
   app.get('/api/tunnels', async () => {
+    const open = await deps.tunnels.list()
     const now = Date.now()
     return {
-      tunnels: deps.tunnels.list().map((t) => ({
+      tunnels: open.map((t) => ({
         id: t.id,
         route: t.route,
         client: t.client,

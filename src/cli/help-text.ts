@@ -21,6 +21,7 @@ export function helpText (version: string): string {
     ...rows,
     '',
     'Signals: SIGTERM/SIGINT shut down gracefully, SIGHUP rescans the socket dir and reloads services.d and the TLS certificate.',
+    'With --workers N, send them to the primary (the process started), which passes them on to every worker.',
     ''
   ].join('\n')
 }

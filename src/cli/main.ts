@@ -10,6 +10,7 @@ import { takeInheritedFds } from '../listen/inherited-fds.js'
 import { helpText } from './help-text.js'
 import { parseOptions, UsageError, type CliOptions } from './parse-options.js'
 import { demoServicesDir, readVersion, versionLine } from '../config/build-info.js'
+import { WORKER_ARGV_ENV } from '../cluster/cluster-messages.js'
 
 export interface MainIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean }
@@ -54,17 +55,31 @@ function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService 
   })
 }
 
-async function run (options: CliOptions, env: NodeJS.ProcessEnv, io: MainIo): Promise<number> {
-  const log = await createLogger(options.logLevel, io.stdout, options.logFormat, env)
+function routerDirs (options: CliOptions): { socketDir: string, servicesDir: string } {
   const isDemo = options.command === 'demo'
-  const socketDir = isDemo && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir
-  const servicesDir = isDemo && options.servicesDirDefaulted ? demoServicesDir() : options.servicesDir
+  return {
+    socketDir: isDemo && options.socketDirDefaulted ? resolve(DEMO_SOCKET_DIR) : options.socketDir,
+    servicesDir: isDemo && options.servicesDirDefaulted ? demoServicesDir() : options.servicesDir
+  }
+}
+
+async function run (options: CliOptions, argv: readonly string[], env: NodeJS.ProcessEnv, io: MainIo): Promise<number> {
+  const log = await createLogger(options.logLevel, io.stdout, options.logFormat, env)
+  const { socketDir, servicesDir } = routerDirs(options)
   let demo: DemoService | null = null
   if (options.command === 'demo') {
     // Imported on use, like `check` and `routes` below: a plain `serve` never loads ws or the demo page (issue #11, start-up).
     const { startDemoService } = await import('../demo/demo-service.js')
     demo = await startDemoService(join(socketDir, 'demo', 'ui.sock'))
     log.info({ socket: 'demo/ui.sock' }, 'demo service started')
+  }
+  if (options.workers > 1) {
+    // Issue #14: the primary forks the workers; node:cluster is loaded only here, never in the binary's snapshot.
+    try {
+      return await (await import('../cluster/run-primary.js')).runPrimary({ options, socketDir, servicesDir, argv, env, log })
+    } finally {
+      await demo?.close()
+    }
   }
   let router: RunningRouter
   try {
@@ -80,8 +95,22 @@ async function run (options: CliOptions, env: NodeJS.ProcessEnv, io: MainIo): Pr
   return await waitForShutdown(router, log, demo)
 }
 
+/**
+ * A `--workers` worker (issue #14): the primary's argv, parsed again here,
+ * and the same socket and services dirs; the demo service, the signals and
+ * start-up failure's one line are the primary's.
+ */
+async function runAsWorker (argv: readonly string[], env: NodeJS.ProcessEnv, io: MainIo): Promise<number> {
+  const options = parseOptions(argv, env)
+  const log = await createLogger(options.logLevel, io.stdout, options.logFormat, env)
+  const { runWorker } = await import('../cluster/run-worker.js')
+  return await runWorker({ ...options, ...routerDirs(options) }, log)
+}
+
 /** The whole CLI. Returns the exit code; errors become one line on stderr, never a stack. */
 export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io: MainIo = process): Promise<number> {
+  const workerArgv = env[WORKER_ARGV_ENV]
+  if (workerArgv !== undefined) return await runAsWorker(JSON.parse(workerArgv) as string[], env, io)
   let options: CliOptions
   try {
     options = parseOptions(argv, env)
@@ -107,7 +136,7 @@ export async function main (argv: readonly string[], env: NodeJS.ProcessEnv, io:
     }
     if (options.command === 'routes') return await (await import('./routes-command.js')).runRoutes(options.listen[0] as ListenAddress, io, options.adminListen[0])
     if (options.command === 'top') return await (await import('./top-command.js')).runTop(options.listen[0] as ListenAddress, io, env)
-    return await run(options, env, io)
+    return await run(options, argv, env, io)
   } catch (err) {
     const message = err instanceof UsageError || typeof (err as { code?: unknown }).code === 'string'
       ? (err as Error).message

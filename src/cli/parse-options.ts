@@ -1,4 +1,5 @@
 import { dirname, join, resolve } from 'node:path'
+import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { parseDuration } from '../config/parse-duration.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
@@ -45,6 +46,8 @@ export interface CliOptions {
   readonly healthPath: string
   /** `--tls-cert` and `--tls-key` (issue #13), absolute; null when neither is given. */
   readonly tls: TlsFiles | null
+  /** `--workers` (issue #14): 1 = one process, no cluster; `auto` is resolved to the core count here. */
+  readonly workers: number
 }
 
 export class UsageError extends Error {
@@ -84,6 +87,13 @@ function countOption (flag: string, cli: string | undefined, env: Env, fallback:
   if (text === undefined) return fallback
   if (!/^\d{1,9}$/.test(text.trim()) || Number(text) < 1) throw new UsageError(`--${flag}: "${text}" is not a whole number of at least 1`)
   return Number(text)
+}
+
+/** Issue #14: N ≥ 1, or `auto` for one worker per core. */
+function workersOption (cli: string | undefined, env: Env): number {
+  const text = cli ?? fromEnv(env, envNames('workers'))
+  if (text?.trim().toLowerCase() === 'auto') return availableParallelism()
+  return countOption('workers', text, env, 1)
 }
 
 /** A count whose default is only known at startup. */
@@ -213,6 +223,7 @@ export function parseOptions (argv: readonly string[], env: Env = process.env): 
     headerTimeoutMs: durationOption('header-timeout', values['header-timeout'] as string | undefined, env, ROUTER_DEFAULTS.headerTimeoutMs),
     bodyIdleTimeoutMs: durationOption('body-idle-timeout', values['body-idle-timeout'] as string | undefined, env, ROUTER_DEFAULTS.bodyIdleTimeoutMs),
     healthIntervalMs: durationOption('health-interval', values['health-interval'] as string | undefined, env, ROUTER_DEFAULTS.healthIntervalMs),
-    healthPath
+    healthPath,
+    workers: workersOption(values.workers as string | undefined, env)
   }
 }

@@ -10,7 +10,7 @@
 
 /** process (in a worker) or cluster.Worker (in the primary): what a channel talks through. */
 export interface ChannelPort {
-  send (message: unknown): boolean
+  send (message: unknown, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void): boolean
   on (event: 'message', listener: (message: unknown) => void): unknown
   off (event: 'message', listener: (message: unknown) => void): unknown
   readonly connected?: boolean
@@ -65,9 +65,9 @@ export class ClusterChannel {
     return this
   }
 
-  /** Fire and forget; false when the other side is gone. */
-  emit (type: string, body: unknown): boolean {
-    return this.#send({ sockrouter: 1, kind: 'event', type, body })
+  /** Fire and forget; false when the other side is gone. `sent`: called once the message is written (or failed), for a process about to exit. */
+  emit (type: string, body: unknown, sent?: () => void): boolean {
+    return this.#send({ sockrouter: 1, kind: 'event', type, body }, sent)
   }
 
   /** Resolves with the other side's reply; rejects with ChannelError when it is gone, throws, or takes past `timeoutMs`. */
@@ -93,12 +93,16 @@ export class ClusterChannel {
     for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, 'cluster channel closed')
   }
 
-  #send (message: Message): boolean {
-    if (this.#closed || this.#port.connected === false) return false
+  #send (message: Message, sent?: () => void): boolean {
+    if (this.#closed || this.#port.connected === false) {
+      sent?.()
+      return false
+    }
     try {
-      return this.#port.send(message)
+      return sent === undefined ? this.#port.send(message) : this.#port.send(message, undefined, undefined, () => sent())
     } catch {
       // ERR_IPC_CHANNEL_CLOSED: the other side exited between the check and the send.
+      sent?.()
       return false
     }
   }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { ServicesDirLoader } from '../config/load-services-dir.js'
 import type { RouterSnapshot } from '../routing/route-types.js'
 import { readSnapshot } from './read-snapshot.js'
+import type { RescanFailure, SnapshotFeed, SnapshotFeedEvents } from './snapshot-feed.js'
 import { watchDirectories, type DirectoryWatch } from './watch-directory.js'
 
 export type SnapshotReader = typeof readSnapshot
@@ -18,12 +19,7 @@ export interface SnapshotSourceOptions {
   readonly readSnapshot?: SnapshotReader
 }
 
-/** Why the latest rescan failed; the last good snapshot (and table) stays in force meanwhile. */
-export interface RescanFailure {
-  readonly message: string
-  /** ISO time of the first failure in a row. */
-  readonly since: string
-}
+export type { RescanFailure } from './snapshot-feed.js'
 
 /** A failed rescan is retried after this, doubling up to the cap, until one succeeds. */
 const RETRY_FIRST_MS = 1000
@@ -57,7 +53,7 @@ function sameSnapshot (a: RouterSnapshot, b: RouterSnapshot): boolean {
  * overlap, a change during a scan causes exactly one more, and a snapshot
  * equal to the last one is dropped.
  */
-export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }> {
+export class SnapshotSource extends EventEmitter<SnapshotFeedEvents> implements SnapshotFeed {
   readonly #options: SnapshotSourceOptions
   readonly #loader: ServicesDirLoader | null
   #watch: DirectoryWatch | null = null
@@ -142,7 +138,9 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
     if (this.#failure?.message !== message) {
       this.#options.log.error({ err, retryInMs: this.#retryMs }, `rescan failed; the last good route table stays in force: ${message}`)
     }
+    const first = this.#failure?.message !== message
     this.#failure = { message, since: this.#failure?.since ?? new Date().toISOString() }
+    if (first) this.emit('failure', this.#failure)
     if (this.#closed || this.#retry !== null) return
     this.#retry = setTimeout(() => {
       this.#retry = null
@@ -157,6 +155,7 @@ export class SnapshotSource extends EventEmitter<{ snapshot: [RouterSnapshot] }>
     if (this.#failure === null) return
     this.#options.log.info({ failedSince: this.#failure.since }, 'rescan succeeded again')
     this.#failure = null
+    this.emit('failure', null)
   }
 
   /**

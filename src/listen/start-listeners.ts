@@ -28,8 +28,13 @@ function reasonFor (err: NodeJS.ErrnoException): string {
   }
 }
 
-/** A socket file left by a crashed router is replaced; a live one or another file is an error. */
-async function clearStaleUnixSocket (address: ListenAddress & { kind: 'unix' }): Promise<void> {
+/**
+ * A socket file left by a crashed router is replaced; a live one or another
+ * file is an error. Under --workers only the primary calls it, before any
+ * worker listens (issue #14): a second worker would find the first one's
+ * socket live.
+ */
+export async function clearStaleUnixSocket (address: ListenAddress & { kind: 'unix' }): Promise<void> {
   const state = await clearStaleSocket(address.path)
   if (state === 'live') throw new ListenError(address, 'EADDRINUSE', 'address already in use')
   if (state === 'not-a-socket') throw new ListenError(address, 'EADDRINUSE', 'a file that is not a socket is in the way')
@@ -41,9 +46,12 @@ function bound (server: Server, requested: ListenAddress): ListenAddress {
   return { ...requested, host: info.address, port: info.port }
 }
 
-/** `sessions`: the listener's HTTP/2 side (issue #13), closed and cut with it. */
-export async function listenOn (server: Server, address: ListenAddress, sessions: SessionOwner | null = null): Promise<Listener> {
-  if (address.kind === 'unix') await clearStaleUnixSocket(address)
+/**
+ * `sessions`: the listener's HTTP/2 side (issue #13), closed and cut with it.
+ * `clearStale`: false in a `--workers` worker (issue #14).
+ */
+export async function listenOn (server: Server, address: ListenAddress, sessions: SessionOwner | null = null, options: { clearStale?: boolean } = {}): Promise<Listener> {
+  if (address.kind === 'unix' && options.clearStale !== false) await clearStaleUnixSocket(address)
   trackConnections(server, sessions)
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(address, err.code ?? 'listen_failed', reasonFor(err)))

@@ -20,6 +20,17 @@ export interface MetricsRegistryDeps {
   readonly health?: HealthLookup
 }
 
+/**
+ * The gauges that are facts about the whole router, which it knows once
+ * whatever the number of workers: summed over N workers they would read N
+ * times too high, so with `--workers` a worker never exports them and the
+ * primary's own registry does, once (issue #14).
+ */
+export const ROUTER_WIDE_METRICS: ReadonlySet<string> = new Set(['sockrouter_routes', 'sockrouter_route_health', 'sockrouter_config_errors'])
+
+/** What the router-wide gauges read: the route table, its health and the services.d errors. */
+export type RouterWideDeps = Pick<MetricsRegistryDeps, 'store' | 'configErrors' | 'health'>
+
 let processRegistry: Registry | null = null
 
 /**
@@ -43,7 +54,7 @@ function processMetrics (): Metric[] {
  * request path never touches prom-client, and removed routes drop out.
  */
 export function createMetricsRegistry (deps: MetricsRegistryDeps): Registry {
-  const { counters, tunnels, store } = deps
+  const { counters, tunnels } = deps
   const registry = new Registry()
   for (const metric of processMetrics()) registry.registerMetric(metric)
 
@@ -114,14 +125,21 @@ export function createMetricsRegistry (deps: MetricsRegistryDeps): Registry {
       }
     }
   })
+  registerRouterWideGauges(registry, deps)
+  return registry
+}
+
+/** ROUTER_WIDE_METRICS; their `first` aggregator keeps one value should two registries ever carry them (issue #14). */
+function registerRouterWideGauges (registry: Registry, deps: RouterWideDeps): void {
   new Gauge({
     name: 'sockrouter_routes',
     help: 'Routes in the current table, by source (discovered, file) and status (up, down).',
     labelNames: ['source', 'status'],
     registers: [registry],
+    aggregator: 'first',
     collect () {
       const count = { discovered: { up: 0, down: 0 }, file: { up: 0, down: 0 } }
-      for (const route of store.current.routes) count[route.source][route.status]++
+      for (const route of deps.store.current.routes) count[route.source][route.status]++
       for (const source of ['discovered', 'file'] as const) {
         for (const status of ['up', 'down'] as const) this.set({ source, status }, count[source][status])
       }
@@ -132,9 +150,10 @@ export function createMetricsRegistry (deps: MetricsRegistryDeps): Registry {
     help: 'Health of each route: 1 for its current state, 0 for the others.',
     labelNames: ['route', 'state'],
     registers: [registry],
+    aggregator: 'first',
     collect () {
       this.reset()
-      for (const { prefix } of store.current.routes) {
+      for (const { prefix } of deps.store.current.routes) {
         const current = deps.health?.get(prefix).state ?? 'unknown'
         for (const state of HEALTH_STATES) this.set({ route: prefix, state }, state === current ? 1 : 0)
       }
@@ -144,9 +163,16 @@ export function createMetricsRegistry (deps: MetricsRegistryDeps): Registry {
     name: 'sockrouter_config_errors',
     help: 'services.d errors now in force (a rejected file keeps its last good version, or nothing).',
     registers: [registry],
+    aggregator: 'first',
     collect () {
       this.set(deps.configErrors().length)
     }
   })
+}
+
+/** The primary's own registry with `--workers` (issue #14): the router-wide gauges, from its table and its view of health. */
+export function createRouterWideRegistry (deps: RouterWideDeps): Registry {
+  const registry = new Registry()
+  registerRouterWideGauges(registry, deps)
   return registry
 }

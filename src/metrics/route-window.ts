@@ -15,6 +15,8 @@ const PER_OCTAVE = 8
 /** 24 doublings above 10 µs: up to 168 s; the last bucket holds anything longer. */
 const OCTAVES = 24
 const BUCKETS = 2 + OCTAVES * PER_OCTAVE
+/** How many latency buckets a window has: the length `sum` fills. */
+export const LATENCY_BUCKETS = BUCKETS
 
 export interface WindowSummary {
   readonly requests: number
@@ -40,7 +42,8 @@ function valueOf (bucket: number): number {
 /** One summary at a time sums the slots here, so sampling allocates no histogram. */
 const scratch = new Uint32Array(BUCKETS)
 
-function percentile (histogram: Uint32Array, total: number, q: number): number {
+/** `histogram` holds a count per latency bucket (the window's own layout): its q-quantile, in ms. */
+export function percentile (histogram: ArrayLike<number>, total: number, q: number): number {
   const rank = Math.max(1, Math.ceil(q * total))
   let seen = 0
   for (let b = 0; b < BUCKETS; b++) {
@@ -80,20 +83,7 @@ export class RouteWindow {
 
   /** The current second so far and the nine before it. */
   summarize (nowMs: number): WindowSummary {
-    const second = Math.floor(nowMs / SLOT_MS)
-    const oldest = second - (SLOTS - 1)
-    let requests = 0
-    let errors = 0
-    scratch.fill(0)
-    for (let slot = 0; slot < SLOTS; slot++) {
-      const stamp = this.#stamps[slot] as number
-      if (stamp < oldest || stamp > second) continue
-      requests += this.#requests[slot] as number
-      errors += this.#errors[slot] as number
-      const base = slot * BUCKETS
-      for (let b = 0; b < BUCKETS; b++) scratch[b] = (scratch[b] as number) + (this.#latency[base + b] as number)
-    }
-    const spanMs = Math.max(SLOT_MS, Math.min(nowMs - oldest * SLOT_MS, nowMs - this.#startedMs))
+    const { requests, errors, spanMs } = this.sum(nowMs, scratch)
     return {
       requests,
       errors,
@@ -101,5 +91,29 @@ export class RouteWindow {
       p50Ms: requests === 0 ? null : percentile(scratch, requests, 0.5),
       p99Ms: requests === 0 ? null : percentile(scratch, requests, 0.99)
     }
+  }
+
+  /**
+   * The same window's counts, with its latency buckets summed into
+   * `latency` (LATENCY_BUCKETS long, zeroed here): with `--workers` the
+   * primary adds up every worker's buckets and reads the percentiles of the
+   * whole router from them (issue #14).
+   */
+  sum (nowMs: number, latency: Uint32Array): { requests: number, errors: number, spanMs: number } {
+    const second = Math.floor(nowMs / SLOT_MS)
+    const oldest = second - (SLOTS - 1)
+    let requests = 0
+    let errors = 0
+    latency.fill(0)
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const stamp = this.#stamps[slot] as number
+      if (stamp < oldest || stamp > second) continue
+      requests += this.#requests[slot] as number
+      errors += this.#errors[slot] as number
+      const base = slot * BUCKETS
+      for (let b = 0; b < BUCKETS; b++) latency[b] = (latency[b] as number) + (this.#latency[base + b] as number)
+    }
+    const spanMs = Math.max(SLOT_MS, Math.min(nowMs - oldest * SLOT_MS, nowMs - this.#startedMs))
+    return { requests, errors, spanMs }
   }
 }

@@ -30,9 +30,10 @@ export function routeOf (req: IncomingMessage, store: RouteStore): Route | null 
  * RFC 8441 streams (issue #13: "the same guards apply"): shutdown, Host,
  * the protocol's own handshake check, route, Origin, the route's
  * `websocket` switch, a route that is down, then the tunnel limits. Throws
- * the GatewayError the client gets.
+ * (or, waiting for a router-wide lease under --workers, rejects with) the
+ * GatewayError the client gets.
  */
-export function acceptUpgrade (req: IncomingMessage, client: Duplex, deps: UpgradeDeps, check: (req: IncomingMessage) => Handshake): Accepted {
+export function acceptUpgrade (req: IncomingMessage, client: Duplex, deps: UpgradeDeps, check: (req: IncomingMessage) => Handshake): Accepted | Promise<Accepted> {
   if (!deps.registry.accepting) throw new GatewayError('service_unavailable', { message: 'The router is shutting down.' })
   const hostError = checkRequestHost(req) ?? deps.guard.checkHost(req)
   if (hostError !== null) throw hostError
@@ -47,5 +48,8 @@ export function acceptUpgrade (req: IncomingMessage, client: Duplex, deps: Upgra
   }
   if (route.status === 'down') throw new GatewayError('service_unavailable', { service: route.service, retryAfter: 1 })
   const entry = deps.registry.admit(client, req.socket.remoteAddress, route.service, route.key, route.options.maxTunnels, route.prefix)
-  return { handshake, match, entry }
+  // Under --workers the limits are router-wide (issue #14): the primary's lease, one IPC round trip; in one process, nothing to wait for.
+  const leasing = deps.registry.lease(entry, route.options.maxTunnels)
+  if (leasing === null) return { handshake, match, entry }
+  return leasing.then(() => ({ handshake, match, entry }))
 }

@@ -31,10 +31,7 @@ export function startUpgrade<C extends Duplex> (req: IncomingMessage, client: C,
   client.pause()
   if ('setTimeout' in client) (client as unknown as Socket).setTimeout(0)
 
-  let accepted: Accepted
-  try {
-    accepted = acceptUpgrade(req, client, deps, (r) => protocol.check(r))
-  } catch (err) {
+  const refuse = (err: unknown): void => {
     const failure = err instanceof GatewayError ? err : new GatewayError('internal_error')
     if (failure.code === 'internal_error') log.error({ err }, 'unexpected error in upgrade')
     const route = routeOf(req, deps.store)
@@ -42,9 +39,17 @@ export function startUpgrade<C extends Duplex> (req: IncomingMessage, client: C,
     deps.stats.refuse({ prefix: route?.prefix ?? null, result: 'refused', failure, url: req.url ?? '' }, failure.code === 'service_unavailable' && route?.status === 'down')
     log.info({ url: req.url, status: failure.status, error: failure.code }, 'websocket refused')
     protocol.refuse(client, failure)
+  }
+  let accepted: Accepted | Promise<Accepted>
+  try {
+    accepted = acceptUpgrade(req, client, deps, (r) => protocol.check(r))
+  } catch (err) {
+    refuse(err)
     return
   }
-  void tunnel(req, client, head, accepted, protocol, deps, logFor(accepted.match.route))
+  // A promise only under --workers, while the primary leases a router-wide tunnel slot (issue #14).
+  if (accepted instanceof Promise) accepted.then((a) => { void tunnel(req, client, head, a, protocol, deps, logFor(a.match.route)) }, refuse)
+  else void tunnel(req, client, head, accepted, protocol, deps, logFor(accepted.match.route))
 }
 
 /**

@@ -12,6 +12,25 @@ export interface TunnelLimits {
   readonly maxTunnelsPerIp: number
 }
 
+/** What one tunnel counts against: the router-wide limits' keys (issue #14). */
+export interface TunnelClaim {
+  readonly ip: string | undefined
+  readonly routeKey: string
+  /** The route's own `maxTunnels`, if any. */
+  readonly routeMax: number | null
+}
+
+/**
+ * Issue #14, `--workers`: the limits hold for the whole router, so a worker
+ * asks the primary for a lease before it admits a tunnel and gives it back
+ * when the tunnel ends. `acquire` resolves with a lease id, or null when a
+ * limit is reached.
+ */
+export interface TunnelLeases {
+  acquire (claim: TunnelClaim): Promise<number | null>
+  release (lease: number): void
+}
+
 /** Seconds a refused client is asked to wait (RFC 9110 §10.2.3). */
 const RETRY_AFTER_SECONDS = 5
 
@@ -58,6 +77,10 @@ export class TunnelEntry {
   #meter: TunnelMeter | null = null
   #onDone: () => void
   #cut: TunnelCut | null = null
+  /** The router-wide lease (issue #14), once granted; -1 while none. */
+  lease = -1
+  /** True once the entry left the registry: a lease granted after that is given back at once. */
+  released = false
 
   constructor (id: string, client: Duplex, ip: string | undefined, service: string, routeKey: string, prefix: string, onDone: () => void) {
     this.id = id
@@ -145,11 +168,19 @@ export class TunnelRegistry {
   readonly #perRoute = new Map<string, number>()
   readonly #limits: TunnelLimits
   readonly #emptyWaiters: (() => void)[] = []
+  readonly #idPrefix: string
+  readonly #leases: TunnelLeases | null
   #accepting = true
   #nextId = 1
 
-  constructor (limits: TunnelLimits) {
+  /**
+   * `idPrefix`: `<worker>-` under `--workers`, so ids are unique router-wide
+   * (issue #14); `leases`: the primary's router-wide count, null in one process.
+   */
+  constructor (limits: TunnelLimits, options: { idPrefix?: string, leases?: TunnelLeases | null } = {}) {
     this.#limits = limits
+    this.#idPrefix = options.idPrefix ?? ''
+    this.#leases = options.leases ?? null
   }
 
   get accepting (): boolean {
@@ -169,11 +200,40 @@ export class TunnelRegistry {
       throw new GatewayError('service_unavailable', { service, message: 'Too many open WebSocket connections.', retryAfter: RETRY_AFTER_SECONDS })
     }
     // Ids are never reused while the process runs, so a stale id cannot close someone else's tunnel (issue #12).
-    const entry = new TunnelEntry(String(this.#nextId++), client, ip, service, routeKey, prefix, () => this.#release(entry))
+    const entry = new TunnelEntry(`${this.#idPrefix}${this.#nextId++}`, client, ip, service, routeKey, prefix, () => this.#release(entry))
     this.#entries.add(entry)
     if (ip !== undefined) this.#perIp.set(ip, perIp + 1)
     this.#perRoute.set(routeKey, perRoute + 1)
     return entry
+  }
+
+  /**
+   * Issue #14: the router-wide lease for an admitted entry, or null when this
+   * process is the whole router (nothing to wait for: the local counts were
+   * the limits). Rejects with the same 503 as `admit` when the primary
+   * refuses, and the entry leaves the registry without touching its client,
+   * which gets that answer.
+   */
+  lease (entry: TunnelEntry, routeMax: number | null): Promise<void> | null {
+    const leases = this.#leases
+    if (leases === null) return null
+    const refused = (): GatewayError => new GatewayError('service_unavailable', { service: entry.service, message: 'Too many open WebSocket connections.', retryAfter: RETRY_AFTER_SECONDS })
+    return leases.acquire({ ip: entry.ip, routeKey: entry.routeKey, routeMax }).then((lease) => {
+      if (lease === null) {
+        this.#release(entry)
+        throw refused()
+      }
+      if (entry.released) {
+        // The client left while the primary answered.
+        leases.release(lease)
+        throw new GatewayError('client_closed', { service: entry.service })
+      }
+      entry.lease = lease
+    }, () => {
+      // No primary to ask (it is exiting): refuse rather than exceed the limits.
+      this.#release(entry)
+      throw refused()
+    })
   }
 
   /** Spliced tunnels, oldest first (a Set keeps insertion order); handshakes in progress are left out. */
@@ -205,6 +265,8 @@ export class TunnelRegistry {
 
   #release (entry: TunnelEntry): void {
     if (!this.#entries.delete(entry)) return
+    entry.released = true
+    if (entry.lease !== -1) this.#leases?.release(entry.lease)
     if (entry.ip !== undefined) decrement(this.#perIp, entry.ip)
     decrement(this.#perRoute, entry.routeKey)
     if (this.#entries.size === 0) for (const wake of this.#emptyWaiters.splice(0)) wake()
