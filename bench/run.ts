@@ -21,7 +21,9 @@ import { renderStdout, writeResults, type Report } from './report.js'
 import { SCENARIO_GROUPS, SCENARIOS } from './scenarios/index.js'
 import type { Scenario, ScenarioContext } from './scenarios/types.js'
 import { evaluateGoals, summarize, type RunRecord } from './summarize.js'
-import { directTarget, makeLaunchers, startProxyTarget, TARGET_IDS, type ProxyLauncher, type RunningTarget, type TargetId } from './targets.js'
+import { coreTargets, directTarget, makeLaunchers, startProxyTarget, TARGET_GROUPS, TARGET_IDS, type ProxyLauncher, type RunningTarget, type TargetId } from './targets.js'
+import { covers } from './coverage.js'
+import { prepareRouterWays } from './router-ways.js'
 import { makeBenchCert, type BenchCert } from './tls-cert.js'
 
 function note (line: string): void {
@@ -45,11 +47,6 @@ async function runOne (ctx: ScenarioContext, scenario: Scenario, target: Running
     note(`  round ${round} ${scenario.id} ${target.id}: FAILED: ${(err as Error).message}`)
     return { scenario: scenario.id, target: target.id, round, values: {}, errors: 1, failure: (err as Error).message }
   }
-}
-
-/** Whether scenario `s` runs against `t`: a TLS scenario only against a target that has a TLS listener (issue #13). */
-function covers (s: Scenario, t: { readonly id: TargetId, readonly tls: boolean }): boolean {
-  return s.appliesTo(t.id) && (s.tls !== true || t.tls)
 }
 
 function hasTls (t: RunningTarget): boolean {
@@ -111,17 +108,18 @@ function selectScenarios (options: BenchOptions): Scenario[] {
 }
 
 function selectLaunchers (launchers: readonly ProxyLauncher[], options: BenchOptions): ProxyLauncher[] {
-  const unknown = options.targets.filter((id) => !(TARGET_IDS as readonly string[]).includes(id))
+  const wanted: string[] = options.targets.flatMap((id): readonly string[] => TARGET_GROUPS[id] ?? [id])
+  const unknown = wanted.filter((id) => !(TARGET_IDS as readonly string[]).includes(id))
   if (unknown.length > 0) throw new UsageError(`unknown target ${unknown.join(', ')}`)
-  return launchers.filter((l) => options.targets.length === 0 || options.targets.includes(l.id))
+  return launchers.filter((l) => wanted.length === 0 || wanted.includes(l.id))
 }
 
 /** Every scenario that ran must have a figure for every target it covers that was meant to run: started, or failed to. */
-function findMissing (scenarios: readonly Scenario[], targets: ReadonlyArray<{ readonly id: TargetId, readonly tls: boolean }>, runs: readonly RunRecord[]): string[] {
+function findMissing (scenarios: readonly Scenario[], targets: ReadonlyArray<{ readonly id: TargetId, readonly tls: boolean }>, core: ReadonlySet<TargetId>, quick: boolean, runs: readonly RunRecord[]): string[] {
   const missing: string[] = []
   for (const s of scenarios) {
     for (const t of targets) {
-      if (!covers(s, t)) continue
+      if (!covers(s, t, core, quick)) continue
       const has = runs.some((r) => r.scenario === s.id && r.target === t.id && Object.values(r.values).some(Number.isFinite))
       if (!has) missing.push(`${s.id}/${t.id}`)
     }
@@ -137,7 +135,6 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
   const scenarios = selectScenarios(options)
   const withTls = scenarios.some((s) => s.tls === true)
   const h2loadPath = withTls ? findH2load() : null
-  const versions = describeVersions(nginx, options.routerDir ?? REPO_ROOT, withTls ? { h2load: h2loadPath } : null)
   const notes: string[] = []
 
   note(`sockrouter bench (${options.quick ? 'quick' : 'full'}): temp dir ${tempDir}`)
@@ -148,17 +145,21 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
   }
   const backends: Backends = await startBackends(tempDir, nginx)
   const cert = await prepareCert(scenarios, tempDir, notes)
-  const { launchers: all, skipped } = makeLaunchers(options, tempDir, backends, nginx, cert)
-  for (const line of skipped) { notes.push(line); note(line) }
+  const ways = await prepareRouterWays(options.routerDir ?? REPO_ROOT, tempDir)
+  const versions = describeVersions(nginx, options.routerDir ?? REPO_ROOT, ways, withTls ? { h2load: h2loadPath } : null)
+  const { launchers: all, skipped } = makeLaunchers(options, tempDir, backends, ways, nginx, cert)
+  for (const line of [...ways.skipped, ...skipped]) { notes.push(line); note(line) }
   const launchers = selectLaunchers(all, options)
   const proxies = await startTargets(launchers, notes)
   const failedToStart = launchers.filter((l) => !proxies.some((p) => p.id === l.id))
   const targets: RunningTarget[] = [directTarget(backends), ...proxies]
-  const ctx: ScenarioContext = { options, backends, launchers, tempDir, h2load: h2loadPath, note }
+  // Judged on what was meant to run, so a target that failed to start still counts as missing, not as out of the core.
+  const core = coreTargets(['direct', ...launchers.map((l) => l.id)])
+  const ctx: ScenarioContext = { options, backends, launchers, ways, tempDir, h2load: h2loadPath, note }
 
   const runnable: Scenario[] = []
   for (const s of scenarios) {
-    const why = s.unavailable(ctx) ?? await s.probe?.(ctx, targets.filter((t) => covers(s, { id: t.id, tls: hasTls(t) }))) ?? null
+    const why = s.unavailable(ctx) ?? await s.probe?.(ctx, targets.filter((t) => covers(s, { id: t.id, tls: hasTls(t) }, core, options.quick))) ?? null
     if (why === null) runnable.push(s)
     else { notes.push(`skipped scenario ${s.id}: ${why}`); note(notes[notes.length - 1] ?? '') }
   }
@@ -171,11 +172,11 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
     const order = rotate(targets, round - 1)
     note(`round ${round} of ${options.rounds}: ${order.map((t) => t.id).join(' → ')}`)
     for (const s of runnable.filter((x) => x.schedule === 'round')) {
-      for (const t of order) if (covers(s, { id: t.id, tls: hasTls(t) })) runs.push(await runOne(ctx, s, t, round))
+      for (const t of order) if (covers(s, { id: t.id, tls: hasTls(t) }, core, options.quick)) runs.push(await runOne(ctx, s, t, round))
     }
   }
   for (const s of runnable.filter((x) => x.schedule === 'once')) {
-    for (const t of targets) if (covers(s, { id: t.id, tls: hasTls(t) })) runs.push(await runOne(ctx, s, t, 1))
+    for (const t of targets) if (covers(s, { id: t.id, tls: hasTls(t) }, core, options.quick)) runs.push(await runOne(ctx, s, t, 1))
   }
 
   // sockrouter drains gracefully on SIGTERM; Node targets write their --cpu-prof on exit.
@@ -192,9 +193,9 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
     targets: TARGET_IDS.filter((t) => ids.includes(t)),
     notes,
     rows,
-    goals: evaluateGoals(rows, runs),
+    goals: evaluateGoals(rows, runs, options.soakTunnels),
     runs,
-    missing: findMissing(runnable, [...targets.map((t) => ({ id: t.id, tls: hasTls(t) })), ...failedToStart], runs)
+    missing: findMissing(runnable, [...targets.map((t) => ({ id: t.id, tls: hasTls(t) })), ...failedToStart], core, options.quick, runs)
   }
 }
 
