@@ -83,7 +83,8 @@ export function targetLabel (id: TargetId, nodes: TargetNodes): string {
 export function coreTargets (present: readonly TargetId[]): Set<TargetId> {
   const has = (id: TargetId): boolean => present.includes(id)
   const router = (['sockrouter-binary', 'sockrouter-bundle', 'sockrouter-source'] as const).find(has)
-  const onBinaryNode = router === 'sockrouter-binary' && (has('http-proxy-binary-node') || has('fastify-http-proxy-binary-node'))
+  // With no sockrouter at all (--targets nginx,peers), the binary's Node is still the one issue #14 judges on.
+  const onBinaryNode = (router === 'sockrouter-binary' || router === undefined) && (has('http-proxy-binary-node') || has('fastify-http-proxy-binary-node'))
   const peers: TargetId[] = onBinaryNode ? ['http-proxy-binary-node', 'fastify-http-proxy-binary-node'] : ['http-proxy', 'fastify-http-proxy']
   const all: TargetId[] = ['direct', 'nginx', ...(router === undefined ? [] : [router]), ...peers]
   return new Set(all.filter(has))

@@ -49,6 +49,7 @@ t.test('the core set is the binary with the peers on its Node, or without a bina
   const noBinary = ALL.filter((id) => id !== 'sockrouter-binary' && id !== 'sockrouter-w2' && !id.endsWith('-binary-node'))
   t.same([...coreTargets(noBinary)].sort(), ['direct', 'fastify-http-proxy', 'http-proxy', 'nginx', 'sockrouter-bundle'])
   t.same([...coreTargets(['direct', 'sockrouter-source'])].sort(), ['direct', 'sockrouter-source'])
+  t.same([...coreTargets(['direct', 'nginx', 'http-proxy', 'http-proxy-binary-node'])].sort(), ['direct', 'http-proxy-binary-node', 'nginx'])
 })
 
 t.test('http-small runs on every target, the --workers 2 binary included; ws-echo on every target but that one', async (t) => {
