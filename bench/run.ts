@@ -168,11 +168,35 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
   await warmUp(targets, options, ctx)
 
   const runs: RunRecord[] = []
+  const assemble = (): Omit<Report, 'otherCpu'> => {
+    const ids = targets.map((t) => t.id)
+    const rows = summarize(runnable, TARGET_IDS.filter((t) => ids.includes(t) || failedToStart.some((l) => l.id === t)), runs)
+    return {
+      startedAt: startedAt.toISOString(),
+      wallSeconds: (performance.now() - t0) / 1000,
+      options,
+      machine,
+      versions,
+      targets: TARGET_IDS.filter((t) => ids.includes(t)),
+      notes,
+      rows,
+      goals: evaluateGoals(rows, runs, options.soakTunnels),
+      runs,
+      missing: findMissing(runnable, [...targets.map((t) => ({ id: t.id, tls: hasTls(t) })), ...failedToStart], core, options.quick, runs)
+    }
+  }
+  soFar = assemble
   for (let round = 1; round <= options.rounds; round++) {
     const order = rotate(targets, round - 1)
+    const roundStarted = performance.now()
     note(`round ${round} of ${options.rounds}: ${order.map((t) => t.id).join(' → ')}`)
     for (const s of runnable.filter((x) => x.schedule === 'round')) {
       for (const t of order) if (covers(s, { id: t.id, tls: hasTls(t) }, core, options.quick)) runs.push(await runOne(ctx, s, t, round))
+    }
+    // Issue #14: ten targets put a full run near its deadline; say early where this one is heading.
+    if (round === 1 && options.rounds > 1) {
+      const roundSeconds = (performance.now() - roundStarted) / 1000
+      note(`round 1 took ${roundSeconds.toFixed(0)} s; ${options.rounds} rounds end near ${((performance.now() - t0) / 1000 + roundSeconds * (options.rounds - 1)).toFixed(0)} s of the ${options.deadlineSeconds} s deadline, before the once-only scenarios`)
     }
   }
   for (const s of runnable.filter((x) => x.schedule === 'once')) {
@@ -181,23 +205,12 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
 
   // sockrouter drains gracefully on SIGTERM; Node targets write their --cpu-prof on exit.
   await Promise.all(proxies.map((p) => p.stop()))
-
-  const ids = targets.map((t) => t.id)
-  const rows = summarize(runnable, TARGET_IDS.filter((t) => ids.includes(t) || failedToStart.some((l) => l.id === t)), runs)
-  return {
-    startedAt: startedAt.toISOString(),
-    wallSeconds: (performance.now() - t0) / 1000,
-    options,
-    machine,
-    versions,
-    targets: TARGET_IDS.filter((t) => ids.includes(t)),
-    notes,
-    rows,
-    goals: evaluateGoals(rows, runs, options.soakTunnels),
-    runs,
-    missing: findMissing(runnable, [...targets.map((t) => ({ id: t.id, tls: hasTls(t) })), ...failedToStart], core, options.quick, runs)
-  }
+  soFar = null
+  return assemble()
 }
+
+/** What bench() has measured so far, for a report at the deadline; null outside the rounds. */
+let soFar: (() => Omit<Report, 'otherCpu'>) | null = null
 
 async function main (): Promise<number> {
   let options: BenchOptions
@@ -222,7 +235,17 @@ async function main (): Promise<number> {
   }
   process.once('SIGINT', () => abort('interrupted', 130))
   process.once('SIGTERM', () => abort('terminated', 143))
-  const deadline = setTimeout(() => abort(`deadline of ${options.deadlineSeconds} s passed`, 1), options.deadlineSeconds * 1000)
+  const deadline = setTimeout(() => {
+    // A run that overran still leaves what it measured (issue #14: ten targets run close to the deadline).
+    if (soFar !== null) {
+      const partial = soFar()
+      const report: Report = { ...partial, notes: [...partial.notes, `DEADLINE: stopped at ${options.deadlineSeconds} s; these are the figures measured until then`], otherCpu: { seconds: Number.NaN, share: Number.NaN } }
+      process.stdout.write(renderStdout(report))
+      const written = writeResults(report)
+      note(`wrote the figures so far to ${written.json} and ${written.markdown}`)
+    }
+    abort(`deadline of ${options.deadlineSeconds} s passed`, 1)
+  }, options.deadlineSeconds * 1000)
   try {
     const cpuAtStart = { machine: machineBusySeconds(), own: ownCpuSeconds() }
     const measured = await bench(options, tempDir)

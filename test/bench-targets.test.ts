@@ -106,6 +106,14 @@ t.test('a full run soaks 10,000 tunnels and a quick one 1,000; --help lists the 
   t.same(SCENARIO_GROUPS['startup-ways'], ['startup'])
 })
 
+t.test('--deadline replaces the run\'s hard stop; a full run\'s is 15 minutes', async (t) => {
+  t.equal(parseBenchOptions([]).deadlineSeconds, 900)
+  t.equal(parseBenchOptions(['--quick']).deadlineSeconds, 240)
+  t.equal(parseBenchOptions(['--deadline', '30']).deadlineSeconds, 30)
+  t.throws(() => parseBenchOptions(['--deadline', '0']), /more than 0/)
+  t.match(USAGE, '--deadline S')
+})
+
 t.test('the metrics hook cost is read from the JSON line metrics-hook-cost.ts prints last', async (t) => {
   t.same(parseHookCost('noise\n{"withNs":500,"withoutNs":130,"hookNs":370,"requests":200000,"rounds":7,"node":"v26.12.1"}\n'), { hookNs: 370, withNs: 500, withoutNs: 130, node: 'v26.12.1' })
   t.throws(() => parseHookCost('per request: with the hook 536 ns'), /no JSON line/)

@@ -107,11 +107,14 @@ const CLOSING_REQUESTS = { full: 20_000, quick: 2_000 }
  * without `Connection: close`. A proxy that reuses such a connection races the
  * close; sockrouter retries the requests that provably never left (each
  * retry is a warn line in its log), so its figure should be 0 failures.
+ * Once, after the rounds (issue #14): its figures are counts, which drift on
+ * the machine does not bend as it does rates, and 40,000 requests per
+ * target three times would not fit a full run of ten targets.
  */
 export const httpClosingBackend: Scenario = {
   id: 'http-closing',
   title: 'HTTP to a backend that closes after every response (no Connection: close), 20 connections',
-  schedule: 'round',
+  schedule: 'once',
   metrics: [
     { key: 'getFailures', label: 'GET failures', unit: 'requests', better: 'lower', compare: 'difference' },
     { key: 'postFailures', label: 'POST failures', unit: 'requests', better: 'lower', compare: 'difference' },
