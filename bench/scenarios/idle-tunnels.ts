@@ -40,6 +40,8 @@ export async function measureIdleTunnels (ctx: ScenarioContext, target: RunningT
   await target.collectGarbage()
   const rss1 = rssKiB(pids)
   const fds1 = openFds(pids)
+  // Per process: how node:cluster spread the tunnels over the workers (issue #14's soak).
+  const fdsByProcess = pids.map((pid) => openFds([pid])).join(' ')
   const open = opened.sockets.length
   closeAll(opened.sockets)
   const closedAt = performance.now()
@@ -59,7 +61,7 @@ export async function measureIdleTunnels (ctx: ScenarioContext, target: RunningT
       msToBaseline
     },
     errors: opened.failures,
-    detail: { tunnels: open, processes: pids.length, rssBeforeKiB: rss0, rssOpenKiB: rss1, rssAfterKiB: rssKiB(pids), fdsBefore: fds0, fdsOpen: fds1, fdsAfter: fds }
+    detail: { tunnels: open, processes: pids.length, fdsOpenByProcess: fdsByProcess, rssBeforeKiB: rss0, rssOpenKiB: rss1, rssAfterKiB: rssKiB(pids), fdsBefore: fds0, fdsOpen: fds1, fdsAfter: fds }
   }
 }
 
