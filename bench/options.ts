@@ -15,7 +15,7 @@ export interface BenchOptions {
   readonly bulkSeconds: number
   /** Seconds per WebSocket echo run. */
   readonly wsSeconds: number
-  /** Seconds of untimed load per target before round 1, so JITs are warm. */
+  /** Seconds of untimed load per target before round 1, so JITs are warm; 0 (--quick) skips it. */
   readonly warmupSeconds: number
   readonly idleTunnels: number
   /** Tunnels of the soak (issue #14): all open at once, then all closed. */
@@ -58,7 +58,7 @@ const QUICK = {
   httpSeconds: 0.6,
   bulkSeconds: 0.6,
   wsSeconds: 0.6,
-  warmupSeconds: 0.3,
+  warmupSeconds: 0,
   idleTunnels: 300,
   soakTunnels: 1000,
   discoveryTrials: 8,

@@ -164,8 +164,11 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
     else { notes.push(`skipped scenario ${s.id}: ${why}`); note(notes[notes.length - 1] ?? '') }
   }
 
-  note(`warming up ${targets.map((t) => t.id).join(', ')}`)
-  await warmUp(targets, options, ctx)
+  // --quick skips it (issue #14): ten targets' warm-ups were a tenth of its minute, and its figures are not judged.
+  if (options.warmupSeconds > 0) {
+    note(`warming up ${targets.map((t) => t.id).join(', ')}`)
+    await warmUp(targets, options, ctx)
+  }
 
   const runs: RunRecord[] = []
   const assemble = (): Omit<Report, 'otherCpu'> => {
