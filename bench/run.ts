@@ -149,12 +149,14 @@ async function bench (options: BenchOptions, tempDir: string): Promise<Omit<Repo
   const versions = describeVersions(nginx, options.routerDir ?? REPO_ROOT, ways, withTls ? { h2load: h2loadPath } : null)
   const { launchers: all, skipped } = makeLaunchers(options, tempDir, backends, ways, nginx, cert)
   for (const line of [...ways.skipped, ...skipped]) { notes.push(line); note(line) }
-  const launchers = selectLaunchers(all, options)
+  const selected = selectLaunchers(all, options)
+  // Judged on what was meant to run, so a target that failed to start still counts as missing, not as out of the core.
+  const core = coreTargets(['direct', ...selected.map((l) => l.id)])
+  // Only what some chosen scenario runs on: `--only startup` has no use for the --workers 2 binary (issue #14).
+  const launchers = selected.filter((l) => scenarios.some((s) => covers(s, { id: l.id, tls: l.tls }, core, options.quick)))
   const proxies = await startTargets(launchers, notes)
   const failedToStart = launchers.filter((l) => !proxies.some((p) => p.id === l.id))
   const targets: RunningTarget[] = [directTarget(backends), ...proxies]
-  // Judged on what was meant to run, so a target that failed to start still counts as missing, not as out of the core.
-  const core = coreTargets(['direct', ...launchers.map((l) => l.id)])
   const ctx: ScenarioContext = { options, backends, launchers, ways, tempDir, h2load: h2loadPath, note }
 
   const runnable: Scenario[] = []
