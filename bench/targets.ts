@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { socketPathFor, type Backends, type ServiceId } from './backends.js'
 import { freePort, REPO_ROOT, spawnChild, tsxArgs, type Child } from './children.js'
 import type { Endpoint, TcpEndpoint } from './endpoint.js'
@@ -9,26 +10,84 @@ import { pollUntil } from './load/poll.js'
 import { findNginx, proxyConfig, startNginx, type NginxBinary } from './nginx.js'
 import type { BenchOptions } from './options.js'
 import { peerArgv, type PeerRoute } from './peers/peer-args.js'
-import { collectGarbage, inspectorUrl } from './inspector-gc.js'
+import { collectGarbage, inspectorUrls } from './inspector-gc.js'
 import { childPids } from './proc-stats.js'
+import { nodeMajor, type RouterWays } from './router-ways.js'
 import type { BenchCert } from './tls-cert.js'
 
 /**
- * The targets of issue #5, each routing `/<svc>/ui/*` to `DIR/<svc>/ui.sock`
- * with the prefix stripped: direct (no proxy, the limit), sockrouter, nginx,
- * http-proxy and @fastify/http-proxy. Every proxy is a child process of its
- * own, so its RSS, fds and CPU time are its own.
+ * The targets of issues #5 and #14, each routing `/<svc>/ui/*` to
+ * `DIR/<svc>/ui.sock` with the prefix stripped: direct (no proxy, the limit),
+ * sockrouter three ways (source through tsx and the bundle on the machine's
+ * Node, the single binary on its own Node) plus the binary with
+ * `--workers 2`, nginx, and http-proxy and @fastify/http-proxy on both
+ * Nodes. Every proxy is a child process of its own, so its RSS, fds and CPU
+ * time are its own (a cluster's primary and workers, nginx's master and
+ * worker, summed).
  */
 
-export const TARGET_IDS = ['direct', 'sockrouter', 'nginx', 'http-proxy', 'fastify-http-proxy'] as const
+export const TARGET_IDS = [
+  'direct',
+  'sockrouter-binary',
+  'sockrouter-w2',
+  'sockrouter-bundle',
+  'sockrouter-source',
+  'nginx',
+  'http-proxy-binary-node',
+  'fastify-http-proxy-binary-node',
+  'http-proxy',
+  'fastify-http-proxy'
+] as const
 export type TargetId = typeof TARGET_IDS[number]
 
-export const TARGET_LABELS: Readonly<Record<TargetId, string>> = {
-  direct: 'direct',
-  sockrouter: 'sockrouter',
-  nginx: 'nginx',
-  'http-proxy': 'http-proxy',
-  'fastify-http-proxy': '@fastify/http-proxy'
+/** `--targets` names that stand for several targets. */
+export const TARGET_GROUPS: Readonly<Record<string, readonly TargetId[]>> = {
+  sockrouter: ['sockrouter-binary', 'sockrouter-w2', 'sockrouter-bundle', 'sockrouter-source'],
+  peers: ['http-proxy-binary-node', 'fastify-http-proxy-binary-node', 'http-proxy', 'fastify-http-proxy']
+}
+
+export function isSockrouter (id: TargetId): boolean {
+  return id.startsWith('sockrouter')
+}
+
+/** The Node versions the targets run on, for their labels: the machine's, and the binary's (its peers' too). */
+export interface TargetNodes {
+  readonly machine: string
+  readonly binary: string | null
+}
+
+/** The column heading of a target, with the Node it runs on (issue #14: like is compared with like). */
+export function targetLabel (id: TargetId, nodes: TargetNodes): string {
+  const machine = `Node ${nodeMajor(nodes.machine)}`
+  const binary = `Node ${nodeMajor(nodes.binary)}`
+  switch (id) {
+    case 'direct': return 'direct'
+    case 'sockrouter-binary': return `sockrouter binary (${binary})`
+    case 'sockrouter-w2': return `sockrouter binary, 2 workers (${binary})`
+    case 'sockrouter-bundle': return `sockrouter bundle (${machine})`
+    case 'sockrouter-source': return `sockrouter source (${machine})`
+    case 'nginx': return 'nginx'
+    case 'http-proxy-binary-node': return `http-proxy (${binary})`
+    case 'fastify-http-proxy-binary-node': return `@fastify/http-proxy (${binary})`
+    case 'http-proxy': return `http-proxy (${machine})`
+    case 'fastify-http-proxy': return `@fastify/http-proxy (${machine})`
+  }
+}
+
+/**
+ * The targets of the scenarios that do not run on every target (reach
+ * `core`, to keep a full run inside its deadline): direct, nginx, one
+ * sockrouter (the binary, else the bundle, else the source) and the Node
+ * peers on that sockrouter's Node.
+ */
+export function coreTargets (present: readonly TargetId[]): Set<TargetId> {
+  const has = (id: TargetId): boolean => present.includes(id)
+  const router = (['sockrouter-binary', 'sockrouter-bundle', 'sockrouter-source'] as const).find(has)
+  // With no sockrouter at all (--targets nginx,peers), the binary's Node is still the one issue #14 judges on.
+  const onBinaryNode = (router === 'sockrouter-binary' || router === undefined) && (has('http-proxy-binary-node') || has('fastify-http-proxy-binary-node'))
+  const peers: TargetId[] = onBinaryNode ? ['http-proxy-binary-node', 'fastify-http-proxy-binary-node'] : ['http-proxy', 'fastify-http-proxy']
+  const all: TargetId[] = ['direct', 'nginx', ...(router === undefined ? [] : [router]), ...peers]
+  return new Set(all.filter(has))
 }
 
 export interface RunningTarget {
@@ -39,7 +98,7 @@ export interface RunningTarget {
   tlsEndpoint (service: ServiceId, path: string): TcpEndpoint | null
   /** The processes whose RSS, fds and CPU are the target's; empty for direct. */
   pids (): number[]
-  /** A full GC in the target, where it has one (Node targets); resolves at once otherwise. */
+  /** A full GC in the target (every process of it), where it has one (Node targets); resolves at once otherwise. */
   collectGarbage (): Promise<void>
   stop (): Promise<void>
 }
@@ -49,6 +108,8 @@ export interface ProxyLauncher {
   readonly id: Exclude<TargetId, 'direct'>
   /** Whether `spawn` can add a TLS listener on `tlsPort` (issue #13). */
   readonly tls: boolean
+  /** Worker processes it forks (`--workers 2`); the harness waits for them and sums them in. 0: none to wait for. */
+  readonly workers: number
   /** `bench`: the long-lived instance the loads run against. `startup`: a throwaway for timing. */
   spawn (port: number, mode: 'bench' | 'startup', tlsPort?: number): Child
 }
@@ -90,12 +151,36 @@ export interface LauncherSet {
   readonly nginx: NginxBinary | null
 }
 
+type RouterId = 'sockrouter-binary' | 'sockrouter-w2' | 'sockrouter-bundle' | 'sockrouter-source'
+
+/** How one way of sockrouter is started: the command, what goes before the router's own argv, and whether Node flags go in NODE_OPTIONS. */
+interface RouterCommand {
+  readonly command: string
+  readonly prefix: readonly string[]
+  /** The single binary takes every argv word as its own, so Node's flags reach it through NODE_OPTIONS. */
+  readonly flagsInEnv: boolean
+  readonly extra: readonly string[]
+}
+
+function routerCommands (ways: RouterWays): Partial<Record<RouterId, RouterCommand>> {
+  const commands: Partial<Record<RouterId, RouterCommand>> = {
+    'sockrouter-source': { command: process.execPath, prefix: ways.sourceViaTsx ? ['--import', 'tsx', ways.sourceEntry] : [ways.sourceEntry], flagsInEnv: false, extra: [] }
+  }
+  if (ways.bundle !== null) commands['sockrouter-bundle'] = { command: process.execPath, prefix: [ways.bundle], flagsInEnv: false, extra: [] }
+  if (ways.binary !== null) {
+    commands['sockrouter-binary'] = { command: ways.binary, prefix: [], flagsInEnv: true, extra: [] }
+    if (ways.binaryHasWorkers) commands['sockrouter-w2'] = { command: ways.binary, prefix: [], flagsInEnv: true, extra: ['--workers', '2'] }
+  }
+  return commands
+}
+
 /**
- * `cert`: give sockrouter and nginx a TLS listener each, serving it, for the
- * HTTP/2 and wss scenarios; null when none of them runs, so the other
- * scenarios measure the same processes as before issue #13.
+ * `cert`: give one sockrouter (the binary, else the bundle, else the source)
+ * and nginx a TLS listener each, serving it, for the HTTP/2 and wss
+ * scenarios; null when none of them runs, so the other scenarios measure the
+ * same processes as before issue #13.
  */
-export function makeLaunchers (options: BenchOptions, tempDir: string, backends: Backends, nginx = findNginx(), cert: BenchCert | null = null): LauncherSet {
+export function makeLaunchers (options: BenchOptions, tempDir: string, backends: Backends, ways: RouterWays, nginx = findNginx(), cert: BenchCert | null = null): LauncherSet {
   const routes = routesOf(backends)
   const skipped: string[] = []
   const routerDir = options.routerDir ?? REPO_ROOT
@@ -103,51 +188,68 @@ export function makeLaunchers (options: BenchOptions, tempDir: string, backends:
   if (cert !== null && !routerTls) skipped.push(`sockrouter in ${routerDir} has no --tls-cert (issue #13): the HTTP/2 and wss scenarios run without it`)
   let instance = 0
   // The long-lived Node targets: inspector for forced GCs, and a CPU profile each (`<target>.cpuprofile`) on request.
-  const benchNodeFlags = (id: TargetId): string[] => [
+  const benchNodeFlags = (id: TargetId, processes = 1): string[] => [
     INSPECT,
-    ...(options.cpuProfDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${id}.cpuprofile`])
+    // Several processes would overwrite one name; Node's default names carry the pid.
+    ...(options.cpuProfDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, ...(processes > 1 ? [] : [`--cpu-prof-name=${id}.cpuprofile`])])
   ]
-  const sockrouter: ProxyLauncher = {
-    id: 'sockrouter',
-    tls: routerTls,
-    spawn (port, mode, tlsPort) {
-      const bench = mode === 'bench'
-      const tls = tlsPort === undefined || cert === null
-        ? []
-        : ['--listen', `https://127.0.0.1:${tlsPort}`, '--tls-cert', cert.certFile, '--tls-key', cert.keyFile]
-      const nodeFlags = bench ? benchNodeFlags('sockrouter') : []
-      // Its access log goes to a file, as in production; a pipe would make the harness pay for reading it.
-      const logFd = bench ? openSync(join(tempDir, `sockrouter-${++instance}.log`), 'w') : null
-      try {
-        return spawnChild('sockrouter', process.execPath, [
-          ...nodeFlags,
-          join(routerDir, 'bin', 'sockrouter'),
-          '--socket-dir', backends.socketDir,
-          '--listen', `127.0.0.1:${port}`,
-          ...tls,
-          '--log-level', bench ? options.routerLogLevel : 'warn',
-          // The idle-tunnel scenario opens thousands of tunnels from one IP; the default caps (tunnels and connections per IP) are 1000.
-          '--max-tunnels', '100000',
-          '--max-tunnels-per-ip', '100000'
-          // An env var, not a flag: a --router-dir checkout from before issue #10 would refuse an unknown flag.
-        ], { stdout: logFd ?? 'ignore', env: { SOCKROUTER_MAX_CONNECTIONS_PER_IP: '100000' } })
-      } finally {
-        if (logFd !== null) closeSync(logFd)
+  const commands = routerCommands(ways)
+  const tlsRouter = (['sockrouter-binary', 'sockrouter-bundle', 'sockrouter-source'] as const).find((id) => commands[id] !== undefined)
+  const router = (id: RouterId, how: RouterCommand): ProxyLauncher => {
+    const workers = id === 'sockrouter-w2' ? 2 : 0
+    return {
+      id,
+      tls: routerTls && id === tlsRouter,
+      workers,
+      spawn (port, mode, tlsPort) {
+        const bench = mode === 'bench'
+        const tls = tlsPort === undefined || cert === null
+          ? []
+          : ['--listen', `https://127.0.0.1:${tlsPort}`, '--tls-cert', cert.certFile, '--tls-key', cert.keyFile]
+        const nodeFlags = bench ? benchNodeFlags(id, workers + 1) : []
+        // Its access log goes to a file, as in production; a pipe would make the harness pay for reading it.
+        const logFd = bench ? openSync(join(tempDir, `${id}-${++instance}.log`), 'w') : null
+        try {
+          return spawnChild(id, how.command, [
+            ...(how.flagsInEnv ? [] : nodeFlags),
+            ...how.prefix,
+            '--socket-dir', backends.socketDir,
+            '--listen', `127.0.0.1:${port}`,
+            ...tls,
+            ...how.extra,
+            '--log-level', bench ? options.routerLogLevel : 'warn',
+            // The idle-tunnel scenarios open thousands of tunnels from one IP; the default caps (tunnels and connections per IP) are 1000.
+            '--max-tunnels', '100000',
+            '--max-tunnels-per-ip', '100000'
+            // An env var, not a flag: a --router-dir checkout from before issue #10 would refuse an unknown flag.
+          ], {
+            stdout: logFd ?? 'ignore',
+            env: { SOCKROUTER_MAX_CONNECTIONS_PER_IP: '100000', ...(how.flagsInEnv && nodeFlags.length > 0 ? { NODE_OPTIONS: nodeFlags.join(' ') } : {}) }
+          })
+        } finally {
+          if (logFd !== null) closeSync(logFd)
+        }
       }
     }
   }
-  const node = (id: 'http-proxy' | 'fastify-http-proxy', file: string): ProxyLauncher => ({
+  const launchers: ProxyLauncher[] = []
+  for (const id of ['sockrouter-binary', 'sockrouter-w2', 'sockrouter-bundle', 'sockrouter-source'] as const) {
+    const how = commands[id]
+    if (how !== undefined) launchers.push(router(id, how))
+  }
+  const peer = (id: Exclude<TargetId, 'direct' | RouterId | 'nginx'>, file: string, node: string): ProxyLauncher => ({
     id,
     tls: false,
-    spawn: (port, mode) => spawnChild(id, process.execPath, [...(mode === 'bench' ? benchNodeFlags(id) : []), ...tsxArgs(file, peerArgv({ port, routes }))], { stdinPipe: true })
+    workers: 0,
+    spawn: (port, mode) => spawnChild(id, node, [...(mode === 'bench' ? benchNodeFlags(id) : []), ...tsxArgs(file, peerArgv({ port, routes }))], { stdinPipe: true })
   })
-  const launchers: ProxyLauncher[] = [sockrouter]
   if (nginx !== null) {
     const nginxTls = cert !== null && nginx.h2
     if (cert !== null && !nginx.h2) skipped.push(`nginx ${nginx.version} lacks the ssl or http_v2 module: the HTTP/2 and wss scenarios run without it`)
     launchers.push({
       id: 'nginx',
       tls: nginxTls,
+      workers: 0,
       spawn (port, _mode, tlsPort) {
         const prefix = join(tempDir, `nginx-proxy-${++instance}`)
         mkdirSync(prefix, { recursive: true })
@@ -158,12 +260,17 @@ export function makeLaunchers (options: BenchOptions, tempDir: string, backends:
   } else {
     skipped.push('skipped nginx (target and static backend): no nginx binary; install it with `apt-get install -y nginx`')
   }
-  for (const [id, pkg, file] of [
-    ['http-proxy', 'http-proxy', 'bench/peers/http-proxy-peer.ts'],
-    ['fastify-http-proxy', '@fastify/http-proxy', 'bench/peers/fastify-http-proxy-peer.ts']
+  const nodes: TargetNodes = { machine: process.version, binary: ways.binaryNodeVersion ?? ways.peerNodeVersion }
+  for (const [id, onBinaryNode, pkg, file] of [
+    ['http-proxy-binary-node', true, 'http-proxy', 'bench/peers/http-proxy-peer.ts'],
+    ['fastify-http-proxy-binary-node', true, '@fastify/http-proxy', 'bench/peers/fastify-http-proxy-peer.ts'],
+    ['http-proxy', false, 'http-proxy', 'bench/peers/http-proxy-peer.ts'],
+    ['fastify-http-proxy', false, '@fastify/http-proxy', 'bench/peers/fastify-http-proxy-peer.ts']
   ] as const) {
-    if (isInstalled(pkg)) launchers.push(node(id, file))
-    else skipped.push(`skipped ${TARGET_LABELS[id]}: the npm package ${pkg} is not installed (npm ci installs the dev dependencies)`)
+    const node = onBinaryNode ? ways.peerNode : process.execPath
+    if (!isInstalled(pkg)) skipped.push(`skipped ${targetLabel(id, nodes)}: the npm package ${pkg} is not installed (npm ci installs the dev dependencies)`)
+    // The missing Node itself was one line already (router-ways.ts).
+    else if (node !== null) launchers.push(peer(id, file, node))
   }
   return { launchers, skipped, nginx }
 }
@@ -203,21 +310,42 @@ export async function startProxyTarget (launcher: ProxyLauncher, withTls: boolea
       throw new Error(`${launcher.id} did not serve /json/ui/ on port ${e.port}${e.tls === true ? ' (TLS)' : ''} within 30 s: ${child.stderrTail() || 'no stderr'}`)
     }
   }
-  let workers: number[] = []
+  if (launcher.workers > 0) await waitForWorkers(launcher, child)
+  let nginxWorkers: number[] = []
   return {
     id: launcher.id,
     endpoint: (service, path) => ({ kind: 'tcp', port, path: `/${service}/ui${path}` }),
     tlsEndpoint: (service, path) => (tlsPort === null ? null : { kind: 'tcp', port: tlsPort, path: `/${service}/ui${path}`, tls: true }),
     async collectGarbage () {
-      const url = inspectorUrl(child)
-      if (url !== null) await collectGarbage(url)
+      // A cluster's workers inherit NODE_OPTIONS, so each prints an inspector URL of its own on the shared stderr.
+      await Promise.all(inspectorUrls(child).map(async (url) => {
+        try {
+          await collectGarbage(url)
+        } catch {
+          // A worker replaced since: its inspector went with it.
+        }
+      }))
     },
     pids () {
+      // sockrouter --workers: the primary and its workers, looked up afresh (a dead worker is replaced).
+      if (launcher.workers > 0) return [child.pid, ...childPids(child.pid)]
       // nginx: the master and its worker(s); a Node proxy has no children of its own.
-      if (launcher.id === 'nginx' && workers.length === 0) workers = childPids(child.pid)
-      return [child.pid, ...workers]
+      if (launcher.id === 'nginx' && nginxWorkers.length === 0) nginxWorkers = childPids(child.pid)
+      return [child.pid, ...nginxWorkers]
     },
     // Long enough for sockrouter's graceful drain and a --cpu-prof write.
     stop: () => child.stop(15_000)
+  }
+}
+
+/** The first 200 may come from the first worker up; the figures need them all. */
+async function waitForWorkers (launcher: ProxyLauncher, child: Child): Promise<void> {
+  const deadline = performance.now() + 30_000
+  while (childPids(child.pid).length < launcher.workers) {
+    if (performance.now() > deadline) {
+      await child.stop(1000)
+      throw new Error(`${launcher.id}: ${childPids(child.pid).length} of ${launcher.workers} workers after 30 s`)
+    }
+    await sleep(20)
   }
 }

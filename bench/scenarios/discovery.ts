@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Endpoint } from '../endpoint.js'
 import { pollUntil } from '../load/poll.js'
 import { Samples } from '../stats.js'
+import { isSockrouter } from '../targets.js'
 import type { Scenario } from './types.js'
 
 /**
@@ -24,7 +25,7 @@ export const discovery: Scenario = {
     { key: 'removeP50Ms', label: 'remove p50', unit: 'ms', better: 'lower', compare: 'ratio' },
     { key: 'removeP99Ms', label: 'remove p99', unit: 'ms', better: 'lower', compare: 'ratio' }
   ],
-  appliesTo: (target) => target === 'sockrouter',
+  appliesTo: isSockrouter,
   unavailable: () => null,
   async run (ctx, target) {
     const dir = join(ctx.backends.socketDir, 'disc')

@@ -3,7 +3,7 @@ import type { ServiceId } from '../backends.js'
 import type { TcpEndpoint } from '../endpoint.js'
 import { h2load, type H2loadOptions, type H2loadResult } from '../load/h2load.js'
 import { measureCpu } from '../proc-stats.js'
-import type { RunningTarget } from '../targets.js'
+import { isSockrouter, type RunningTarget } from '../targets.js'
 import type { MetricDef, Scenario, ScenarioContext } from './types.js'
 
 /**
@@ -54,7 +54,7 @@ function smallOverTls (id: string, title: string, load: Load): Scenario {
       { key: 'p99Us', label: 'p99', unit: 'µs', better: 'lower', compare: 'ratio' },
       cpuPerReq
     ],
-    appliesTo: (target) => target === 'sockrouter' || target === 'nginx',
+    appliesTo: (target) => isSockrouter(target) || target === 'nginx',
     unavailable: h2Unavailable,
     async run (ctx, target, round) {
       const { r, cpu } = await runH2load(ctx, target, round, '/', load, ctx.options.httpSeconds)
@@ -81,7 +81,7 @@ export const h2Big: Scenario = {
     { key: 'mbPerSec', label: 'MB/s', unit: 'MB/s', better: 'higher', compare: 'ratio' },
     cpuPerReq
   ],
-  appliesTo: (target) => target === 'sockrouter' || target === 'nginx',
+  appliesTo: (target) => isSockrouter(target) || target === 'nginx',
   unavailable: h2Unavailable,
   async run (ctx, target, round) {
     const { r, cpu } = await runH2load(ctx, target, round, '/big', { protocol: 'h2', connections: 4, streams: 1 }, ctx.options.bulkSeconds)

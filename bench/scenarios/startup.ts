@@ -4,7 +4,12 @@ import { median } from '../stats.js'
 import { readinessEndpoint } from '../targets.js'
 import type { Scenario } from './types.js'
 
-/** A fresh proxy process each trial: spawn → first routed 200 on /json/ui/, polled every 2 ms. */
+/**
+ * A fresh proxy process each trial: spawn → first routed 200 on /json/ui/,
+ * polled every 2 ms. In a full run on every target, so sockrouter's three
+ * ways (issue #11's startup-ways, issue #14) and the peers on both Nodes each
+ * get a figure; the bundle was built before any timing starts.
+ */
 export const startup: Scenario = {
   id: 'startup',
   title: 'Start-up: spawn to first served request',
@@ -12,6 +17,7 @@ export const startup: Scenario = {
   metrics: [
     { key: 'ms', label: 'time to first 200', unit: 'ms', better: 'lower', compare: 'ratio' }
   ],
+  reach: 'full',
   appliesTo: (target) => target !== 'direct',
   unavailable: () => null,
   async run (ctx, target) {

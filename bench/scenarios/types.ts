@@ -1,5 +1,6 @@
 import type { Backends } from '../backends.js'
 import type { BenchOptions } from '../options.js'
+import type { RouterWays } from '../router-ways.js'
 import type { ProxyLauncher, RunningTarget, TargetId } from '../targets.js'
 
 /** One figure a scenario produces, and how it is compared with direct and nginx. */
@@ -16,6 +17,8 @@ export interface ScenarioContext {
   readonly options: BenchOptions
   readonly backends: Backends
   readonly launchers: readonly ProxyLauncher[]
+  /** How each way of sockrouter runs, and the binary's Node (issue #14). */
+  readonly ways: RouterWays
   readonly tempDir: string
   /** The h2load binary (Debian's nghttp2-client), or null when it is missing (issue #13). */
   readonly h2load: string | null
@@ -39,6 +42,16 @@ export interface Scenario {
   readonly schedule: 'round' | 'once'
   /** Runs over the targets' TLS listeners (issue #13): only targets that have one, and only those listeners get started. */
   readonly tls?: boolean
+  /**
+   * Issue #14: `all` runs on every target (sockrouter's three ways, the
+   * peers on both Nodes); `full` does so in a full run and only on the core
+   * set with --quick; `core` (the default) only on direct, nginx, one
+   * sockrouter (the binary) and the peers on its Node, to keep a full run
+   * inside its deadline. See coverage.ts.
+   */
+  readonly reach?: 'all' | 'full' | 'core'
+  /** Also runs on the `--workers 2` binary (issue #14); no other scenario does. */
+  readonly workers?: boolean
   appliesTo (target: TargetId): boolean
   /** Why this machine cannot run it (e.g. no nginx for the static backend), or null. */
   unavailable (ctx: ScenarioContext): string | null

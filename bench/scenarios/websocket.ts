@@ -11,6 +11,7 @@ export const wsEcho: Scenario = {
     { key: 'p99Us', label: 'p99 round trip', unit: 'µs', better: 'lower', compare: 'ratio' },
     { key: 'cpuUsPerMsg', label: 'proxy CPU per echo', unit: 'µs', better: 'lower', compare: 'ratio' }
   ],
+  reach: 'all',
   appliesTo: () => true,
   unavailable: () => null,
   async run (ctx, target) {

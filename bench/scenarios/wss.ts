@@ -1,6 +1,7 @@
 import { h2WsEchoLoad, probeExtendedConnect } from '../load/h2-ws-load.js'
 import { wsEchoLoad } from '../load/ws-load.js'
 import { measureCpu } from '../proc-stats.js'
+import { isSockrouter } from '../targets.js'
 import { tlsEndpointOf, tlsUnavailable } from './https.js'
 import type { MetricDef, Scenario } from './types.js'
 
@@ -21,7 +22,7 @@ export const wssEcho: Scenario = {
   schedule: 'round',
   tls: true,
   metrics: ECHO_METRICS,
-  appliesTo: (target) => target === 'sockrouter' || target === 'nginx',
+  appliesTo: (target) => isSockrouter(target) || target === 'nginx',
   unavailable: tlsUnavailable,
   async run (ctx, target) {
     const e = tlsEndpointOf(target, 'ws', '/')
@@ -47,10 +48,10 @@ export const h2WsEcho: Scenario = {
   schedule: 'round',
   tls: true,
   metrics: ECHO_METRICS,
-  appliesTo: (target) => target === 'sockrouter',
+  appliesTo: isSockrouter,
   unavailable: tlsUnavailable,
   async probe (_ctx, targets) {
-    const e = targets.find((t) => t.id === 'sockrouter')?.tlsEndpoint('ws', '/') ?? null
+    const e = targets.find((t) => isSockrouter(t.id))?.tlsEndpoint('ws', '/') ?? null
     if (e === null) return 'sockrouter has no TLS listener'
     const why = await probeExtendedConnect(e)
     return why === null ? null : `sockrouter does not tunnel RFC 8441 WebSockets: ${why}`
