@@ -1,11 +1,11 @@
 import { join, resolve } from 'node:path'
 import { formatListenAddress, listenOrigin, type ListenAddress } from '../listen/listen-address.js'
-import type { Logger } from 'pino'
 import type { DemoService } from '../demo/demo-service.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import { createLogger } from '../logging/create-logger.js'
 import { reloadWithLog } from '../logging/log-reload.js'
 import { startRouter, type RunningRouter } from '../start-router.js'
+import { waitForSignals } from '../lifecycle/wait-for-signals.js'
 import { takeInheritedFds } from '../listen/inherited-fds.js'
 import { helpText } from './help-text.js'
 import { parseOptions, UsageError, type CliOptions } from './parse-options.js'
@@ -21,39 +21,6 @@ export interface MainIo {
 
 /** Where `npm start` (the demo) keeps its sockets unless told otherwise. */
 const DEMO_SOCKET_DIR = 'run/sockets'
-
-function waitForShutdown (router: RunningRouter, log: Logger, demo: DemoService | null): Promise<number> {
-  return new Promise((resolveExit) => {
-    let stopping = false
-    const stop = (signal: string): void => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting now')
-        resolveExit(130)
-        return
-      }
-      stopping = true
-      log.info({ signal }, 'shutting down')
-      router.close()
-        .then(async () => {
-          await demo?.close()
-          log.info('stopped')
-          resolveExit(0)
-        })
-        .catch((err: unknown) => {
-          log.error({ err }, 'shutdown failed')
-          resolveExit(1)
-        })
-    }
-    process.on('SIGTERM', () => stop('SIGTERM'))
-    process.on('SIGINT', () => stop('SIGINT'))
-    process.on('SIGHUP', () => {
-      log.info('SIGHUP: rescanning the socket directory, reloading services.d and any TLS certificate')
-      void reloadWithLog(() => router.rescan(), log, 'SIGHUP')
-      // The TLS certificate too (issue #13); the reload logs its own outcome.
-      void router.reloadTls('SIGHUP')
-    })
-  })
-}
 
 function routerDirs (options: CliOptions): { socketDir: string, servicesDir: string } {
   const isDemo = options.command === 'demo'
@@ -92,7 +59,20 @@ async function run (options: CliOptions, argv: readonly string[], env: NodeJS.Pr
     const origin = router.listeners[0] === undefined ? null : listenOrigin(router.listeners[0].address)
     if (origin !== null) log.info(`demo: open ${origin}/demo/ui/ (the dashboard: ${origin}/_sockrouter/)`)
   }
-  return await waitForShutdown(router, log, demo)
+  return await waitForSignals({
+    log,
+    stopping: { message: 'shutting down' },
+    stop: async () => {
+      await router.close()
+      await demo?.close()
+    },
+    reload: () => {
+      log.info('SIGHUP: rescanning the socket directory, reloading services.d and any TLS certificate')
+      void reloadWithLog(() => router.rescan(), log, 'SIGHUP')
+      // The TLS certificate too (issue #13); the reload logs its own outcome.
+      void router.reloadTls('SIGHUP')
+    }
+  })
 }
 
 /**

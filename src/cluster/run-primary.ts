@@ -4,6 +4,7 @@ import { readVersion } from '../config/build-info.js'
 import { ROUTER_DEFAULTS } from '../config/router-defaults.js'
 import type { ListenAddress } from '../listen/listen-address.js'
 import { clearStaleUnixSocket } from '../listen/start-listeners.js'
+import { waitForSignals } from '../lifecycle/wait-for-signals.js'
 import { reloadWithLog } from '../logging/log-reload.js'
 import { createRouteControl, prepareSocketDir, StartupError, type RouteControl } from '../route-control.js'
 import type { ClusterChannel } from './cluster-channel.js'
@@ -115,39 +116,23 @@ export async function runPrimary ({ options, socketDir, servicesDir, argv, env, 
     throw err
   }
   log.info({ socketDir, servicesDir, routes: control.store.current.routes.length, workers: options.workers, pids: workers.pids() }, 'sockrouter ready')
-  return await waitForSignals(primary)
+  return await waitForPrimarySignals(primary)
 }
 
-function waitForSignals ({ workers, control, log }: RunningPrimary): Promise<number> {
-  return new Promise((resolveExit) => {
-    let stopping = false
-    const stop = (signal: string): void => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting now')
-        workers.kill()
-        resolveExit(130)
-        return
-      }
-      stopping = true
-      log.info({ signal, workers: workers.pids() }, 'shutting down: every worker drains')
+function waitForPrimarySignals ({ workers, control, log }: RunningPrimary): Promise<number> {
+  return waitForSignals({
+    log,
+    stopping: { message: 'shutting down: every worker drains', fields: { workers: workers.pids() } },
+    stop: async () => {
       control.prober?.close()
-      workers.stop()
-        .then(async () => {
-          await control.discovery.close()
-          log.info('stopped')
-          resolveExit(0)
-        })
-        .catch((err: unknown) => {
-          log.error({ err }, 'shutdown failed')
-          resolveExit(1)
-        })
-    }
-    process.on('SIGTERM', () => stop('SIGTERM'))
-    process.on('SIGINT', () => stop('SIGINT'))
-    process.on('SIGHUP', () => {
+      await workers.stop()
+      await control.discovery.close()
+    },
+    forceStop: () => { workers.kill() },
+    reload: () => {
       log.info('SIGHUP: rescanning the socket directory, reloading services.d and, in every worker, any TLS certificate')
       void reloadWithLog(() => control.rescan(), log, 'SIGHUP')
       workers.broadcast(CLUSTER.reloadTls, null)
-    })
+    }
   })
 }
