@@ -1,15 +1,9 @@
 import { h2WsEchoLoad, probeExtendedConnect } from '../load/h2-ws-load.js'
 import { wsEchoLoad } from '../load/ws-load.js'
-import { measureCpu } from '../proc-stats.js'
 import { isSockrouter } from '../targets.js'
 import { tlsEndpointOf, tlsUnavailable } from './https.js'
-import type { MetricDef, Scenario } from './types.js'
-
-const ECHO_METRICS: readonly MetricDef[] = [
-  { key: 'msgsPerSec', label: 'msgs/s', unit: 'msgs/s', better: 'higher', compare: 'ratio' },
-  { key: 'p99Us', label: 'p99 round trip', unit: 'µs', better: 'lower', compare: 'ratio' },
-  { key: 'cpuUsPerMsg', label: 'proxy CPU per echo', unit: 'µs', better: 'lower', compare: 'ratio' }
-]
+import type { Scenario } from './types.js'
+import { ECHO_METRICS, measureEcho } from './websocket.js'
 
 /**
  * Issue #13: ws-echo's load over `wss://` (HTTP/1.1 Upgrade on a TLS
@@ -24,15 +18,7 @@ export const wssEcho: Scenario = {
   metrics: ECHO_METRICS,
   appliesTo: (target) => isSockrouter(target) || target === 'nginx',
   unavailable: tlsUnavailable,
-  async run (ctx, target) {
-    const e = tlsEndpointOf(target, 'ws', '/')
-    const { result: r, cpu } = await measureCpu(target.pids(), () => wsEchoLoad(e, { connections: 50, payloadBytes: 64, seconds: ctx.options.wsSeconds, binary: false }))
-    return {
-      values: { msgsPerSec: r.msgsPerSec, p99Us: r.p99Us, cpuUsPerMsg: (cpu * 1e6) / r.messages },
-      errors: r.errors,
-      detail: { messages: r.messages, p50Us: r.p50Us }
-    }
-  }
+  run: (ctx, target) => measureEcho(target, () => wsEchoLoad(tlsEndpointOf(target, 'ws', '/'), { connections: 50, payloadBytes: 64, seconds: ctx.options.wsSeconds, binary: false }))
 }
 
 /**
@@ -56,13 +42,5 @@ export const h2WsEcho: Scenario = {
     const why = await probeExtendedConnect(e)
     return why === null ? null : `sockrouter does not tunnel RFC 8441 WebSockets: ${why}`
   },
-  async run (ctx, target) {
-    const e = tlsEndpointOf(target, 'ws', '/')
-    const { result: r, cpu } = await measureCpu(target.pids(), () => h2WsEchoLoad(e, { sessions: 5, streamsPerSession: 10, payloadBytes: 64, seconds: ctx.options.wsSeconds }))
-    return {
-      values: { msgsPerSec: r.msgsPerSec, p99Us: r.p99Us, cpuUsPerMsg: (cpu * 1e6) / r.messages },
-      errors: r.errors,
-      detail: { messages: r.messages, p50Us: r.p50Us }
-    }
-  }
+  run: (ctx, target) => measureEcho(target, () => h2WsEchoLoad(tlsEndpointOf(target, 'ws', '/'), { sessions: 5, streamsPerSession: 10, payloadBytes: 64, seconds: ctx.options.wsSeconds }))
 }
