@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { startBackend } from './helpers/backend.js'
 import { httpGet } from './helpers/http-client.js'
+import { occupyPort } from './helpers/listen-socket.js'
 import { runCli, startCli } from './helpers/run-cli.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 
@@ -38,10 +38,7 @@ t.test('--help lists every flag and --version prints the version', async (t) => 
 
 t.test('a port in use is one clear line and exit 1', async (t) => {
   const dir = makeTempDir(t)
-  const blocker = createServer()
-  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => blocker.close())
-  const port = (blocker.address() as { port: number }).port
+  const port = await occupyPort(t)
   const res = await runCli(['--socket-dir', dir, '--listen', `127.0.0.1:${port}`, '--log-level', 'silent'])
   t.equal(res.code, 1)
   t.equal(res.stderr, `sockrouter: cannot listen on 127.0.0.1:${port}: address already in use\n`)

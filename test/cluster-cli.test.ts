@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { availableParallelism } from 'node:os'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import t from 'tap'
 import { parseOptions } from '../src/cli/parse-options.js'
+import { occupyPort } from './helpers/listen-socket.js'
 import { cliCommand, cliEnv, runCli } from './helpers/run-cli.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 
@@ -22,10 +22,7 @@ t.test('--workers takes N ≥ 1 or auto (one per core), from the flag or SOCKROU
 
 t.test('--workers 2 on a port in use: one line on stderr, exit 1, no worker left running', async (t) => {
   const dir = makeTempDir(t)
-  const blocker = createServer()
-  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => blocker.close())
-  const port = (blocker.address() as { port: number }).port
+  const port = await occupyPort(t)
   const res = await runCli(['--workers', '2', '--socket-dir', join(dir, 's'), '--listen', `127.0.0.1:${port}`, '--log-format', 'json'])
   t.equal(res.code, 1)
   t.equal(res.stderr, `sockrouter: cannot listen on 127.0.0.1:${port}: address already in use\n`, 'said once, by the primary')
