@@ -52,6 +52,7 @@ export class WorkerSet {
   #started = false
   #restartDelayMs = FIRST_RESTART_DELAY_MS
   #restartTimer: NodeJS.Timeout | null = null
+  #restartDueAt = 0
   #onStartFailure: ((message: string) => void) | null = null
   #onAllReady: (() => void) | null = null
 
@@ -141,16 +142,27 @@ export class WorkerSet {
     }
     const lived = Date.now() - member.startedAt
     if (lived >= STABLE_AFTER_MS) this.#restartDelayMs = FIRST_RESTART_DELAY_MS
-    const delayMs = lived >= STABLE_AFTER_MS ? 0 : this.#restartDelayMs
+    const wantedMs = lived >= STABLE_AFTER_MS ? 0 : this.#restartDelayMs
     if (lived < STABLE_AFTER_MS) this.#restartDelayMs = Math.min(this.#restartDelayMs * 2, MAX_RESTART_DELAY_MS)
+    const delayMs = this.#scheduleReplacement(wantedMs)
     const cause = signal !== null ? `signal ${signal}` : `exit code ${String(code)}`
     this.#options.log.error({ worker: id, pid: member.worker.process.pid, code, signal, restartInMs: delayMs }, `worker ${id} died (${cause}); the others keep serving, a replacement starts${delayMs > 0 ? ` in ${delayMs} ms` : ''}`)
-    this.#scheduleReplacement(delayMs)
   }
 
-  /** One timer for any number of replacements due: each run forks what is missing. */
-  #scheduleReplacement (delayMs: number): void {
-    if (this.#restartTimer !== null) return
+  /**
+   * One timer for any number of replacements due: each run forks what is
+   * missing, at the earliest time any of them is due. Returns the ms until
+   * it fires, which is what the death's log line says (issue #14: two
+   * workers that die together are replaced together).
+   */
+  #scheduleReplacement (delayMs: number): number {
+    const now = Date.now()
+    if (this.#restartTimer !== null) {
+      const leftMs = Math.max(0, this.#restartDueAt - now)
+      if (leftMs <= delayMs) return leftMs
+      clearTimeout(this.#restartTimer)
+    }
+    this.#restartDueAt = now + delayMs
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = null
       if (this.#stopping) return
@@ -159,6 +171,7 @@ export class WorkerSet {
         this.#options.log.info({ worker: member.worker.id, pid: member.worker.process.pid }, `worker ${member.worker.id} started to replace a dead one`)
       }
     }, delayMs)
+    return delayMs
   }
 
   #stop (member: Member): void {

@@ -203,3 +203,22 @@ t.test('kill sends SIGKILL to every worker at once; an IPC error on one is logge
   t.notOk(lines.some((l) => l.level === 50), 'killed on purpose: no death logged')
   t.equal(forked.length, 2, 'and none replaced')
 })
+
+t.test('workers that die together are replaced together, and each death\'s line says when that is', async (t) => {
+  const { set, forked, lines, forkedCount } = fakeCluster(t, 2)
+  const started = set.start()
+  for (const w of forked) w.listen()
+  await started
+  const [first, second] = forked as [FakeWorker, FakeWorker]
+  first.exit(1)
+  second.exit(1)
+  const deaths = lines.filter((l) => l.level === 50)
+  t.equal(deaths[0]?.restartInMs, 100)
+  // The second death doubled the backoff, but one timer forks whatever is missing: its replacement comes with the first's.
+  t.ok((deaths[1]?.restartInMs as number) <= 100, `the second line says ${String(deaths[1]?.restartInMs)} ms, not the 200 it does not wait`)
+  const [third, fourth] = await Promise.all([forkedCount(3), forkedCount(4)])
+  t.ok(third !== undefined && fourth !== undefined, 'both replacements start on the one timer')
+  const stopping = set.stop()
+  for (const w of [third, fourth]) w.exit(0)
+  await withTimeout(stopping, 10_000, 'stop')
+})
