@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
+import { dropPerCallNames } from './drop-per-call-names.mjs'
 import { snapshotPlugin } from './snapshot-plugin.mjs'
 
 const require = createRequire(import.meta.url)
@@ -54,7 +55,8 @@ export async function bundle ({ entry, outfile, baked, snapshot = null }) {
     minifyWhitespace: true,
     minifySyntax: true,
     // The snapshot holds the bundle's source text: short local names keep the binary under issue #11's 130 MB.
-    // keepNames still gives functions and classes their own names (fastify's plugin names, error names).
+    // keepNames still gives functions and classes their own names (fastify's plugin names, error names);
+    // dropPerCallNames below keeps that to names given at module load.
     minifyIdentifiers: snapshot !== null,
     keepNames: true,
     legalComments: 'none',
@@ -73,7 +75,7 @@ export async function bundle ({ entry, outfile, baked, snapshot = null }) {
   mkdirSync(dirname(outfile), { recursive: true })
   // Written beside, then renamed: a router starting meanwhile sees the old file or the new, never half of one.
   const partial = `${outfile}.${process.pid}.partial`
-  writeFileSync(partial, result.outputFiles[0].contents)
+  writeFileSync(partial, dropPerCallNames(result.outputFiles[0].text).code)
   renameSync(partial, outfile)
   return outfile
 }

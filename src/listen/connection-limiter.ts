@@ -105,7 +105,8 @@ export class ConnectionLimiter {
     }
     this.#open++
     if (ip !== undefined) this.#perIp.set(ip, perIp + 1)
-    socket.once('close', () => {
+    // on, not once: a socket closes once, and once() adds a wrapper and its state for the connection's whole life (issue #14).
+    socket.on('close', () => {
       this.#open--
       if (ip !== undefined) decrement(this.#perIp, ip)
     })

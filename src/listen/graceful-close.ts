@@ -44,15 +44,24 @@ export function trackConnections (server: NetServer, sessions: SessionOwner | nu
   const state: Tracked = { sockets: new Set(), handshaking: new Set(), closing: false, sessions }
   tracked.set(server, state)
   const tls = isTlsServer(server)
+  // One listener per server, shared by its sockets (`this` is the socket that
+  // closed), instead of a once() wrapper and a closure on every connection:
+  // a tunnel keeps its socket for days (issue #14: RSS per idle tunnel).
+  function forgetSocket (this: Socket): void {
+    state.sockets.delete(this)
+  }
+  function forgetHandshake (this: Socket): void {
+    state.handshaking.delete(this)
+  }
   server.on(tls ? 'secureConnection' : 'connection', (socket: Socket & { _parent?: Socket }) => {
     if (socket._parent !== undefined) state.handshaking.delete(socket._parent)
     state.sockets.add(socket)
-    socket.once('close', () => state.sockets.delete(socket))
+    socket.on('close', forgetSocket)
   })
   if (tls) {
     server.on('connection', (socket: Socket) => {
       state.handshaking.add(socket)
-      socket.once('close', () => state.handshaking.delete(socket))
+      socket.on('close', forgetHandshake)
     })
   }
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -9,6 +9,7 @@ import { acceptUpgrade, routeOf, type Accepted } from './accept-upgrade.js'
 import { connectBackend, openBackend } from './open-backend.js'
 import { readResponseHead } from './read-response-head.js'
 import { relayResponse } from './relay-response.js'
+import { socketErrorLog } from './socket-error-log.js'
 import { spliceTunnel, type SpliceInput } from './splice-tunnel.js'
 import type { TunnelEntry } from './tunnel-registry.js'
 import type { OpenTunnel } from './tunnel-stats.js'
@@ -27,7 +28,7 @@ import { watchPendingClient } from './watch-pending-client.js'
  */
 export function startUpgrade<C extends Duplex> (req: IncomingMessage, client: C, head: Buffer, protocol: UpgradeProtocol<C>, deps: UpgradeDeps, logFor: (route: Route) => Logger): void {
   const log = deps.logger
-  client.on('error', (err: NodeJS.ErrnoException) => log.debug({ err: { code: err.code } }, 'websocket client socket error'))
+  client.on('error', socketErrorLog(log, 'websocket client socket error'))
   client.pause()
   if ('setTimeout' in client) (client as unknown as Socket).setTimeout(0)
 
@@ -60,7 +61,7 @@ export function startUpgrade<C extends Duplex> (req: IncomingMessage, client: C,
  */
 function openTunnel (input: SpliceInput, opened: OpenTunnel, entry: TunnelEntry, log: Logger, url: string | undefined, http: '1.1' | '2', startedAt: number): void {
   log.info({ url, http }, 'websocket tunnel open')
-  void spliceTunnel(input).then((result) => {
+  spliceTunnel(input, (result) => {
     opened.end()
     log.info({
       url,
@@ -79,7 +80,7 @@ async function tunnel<C extends Duplex> (req: IncomingMessage, client: C, head: 
   const { route } = match
   const { timeouts } = route.options
   const backend = openBackend(route.upstream)
-  backend.on('error', (err: NodeJS.ErrnoException) => log.debug({ err: { code: err.code } }, 'websocket backend socket error'))
+  backend.on('error', socketErrorLog(log, 'websocket backend socket error'))
   entry.attachBackend(backend)
   // A client that leaves during the handshake takes the backend connection
   // with it, and so frees its tunnel slot at once.

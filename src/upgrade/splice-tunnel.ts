@@ -27,76 +27,51 @@ export interface TunnelResult {
   readonly reason: 'end' | 'error' | 'idle'
 }
 
-/** How many payload bytes one side has handed on so far. */
-type ByteCounter = () => number
-
 /**
  * Bytes a side has read and handed on. A socket has its own counter: less
  * what still waits unread in its stream buffer (a paused socket keeps
  * reading into it). An HTTP/2 stream (RFC 8441) has none, so what it emits
- * is counted here; its DATA frames are the tunnel's payload.
+ * is counted (`emitted`); its DATA frames are the tunnel's payload.
  */
-function countTaken (side: Duplex): ByteCounter {
-  if (typeof (side as Partial<Socket>).bytesRead === 'number') {
-    const socket = side as Socket
-    return () => socket.bytesRead - socket.readableLength
-  }
-  let emitted = 0
-  side.on('data', (chunk: Buffer) => { emitted += chunk.length })
-  return () => emitted
+function taken (side: Duplex, emitted: number): number {
+  if (emitted >= 0) return emitted
+  const socket = side as Socket
+  return socket.bytesRead - socket.readableLength
 }
 
 /**
  * A tunnel's payload bytes from the sides' counters: what each side has
  * read since the splice, plus what was already read with the heads. It
- * holds plain numbers, not the heads' buffers, since a tunnel may stay open
- * for days (issue #5: RSS per idle tunnel).
+ * holds plain numbers and the two sides, not the heads' buffers or a
+ * closure per side, since a tunnel may stay open for days (issues #5 and
+ * #14: RSS per idle tunnel).
  */
 class SocketMeter implements TunnelMeter {
-  readonly #client: ByteCounter
-  readonly #backend: ByteCounter
+  readonly #client: Duplex
+  readonly #backend: Socket
+  /** -1 while the client is a socket; an RFC 8441 stream's emitted bytes otherwise. */
+  #clientEmitted = -1
   readonly #clientStart: number
   readonly #backendStart: number
 
-  constructor (client: Duplex, backend: Duplex, clientEarly: number, backendEarly: number) {
-    this.#client = countTaken(client)
-    this.#backend = countTaken(backend)
-    this.#clientStart = this.#client() - clientEarly
-    this.#backendStart = this.#backend() - backendEarly
+  constructor (client: Duplex, backend: Socket, clientEarly: number, backendEarly: number) {
+    this.#client = client
+    this.#backend = backend
+    if (typeof (client as Partial<Socket>).bytesRead !== 'number') {
+      this.#clientEmitted = 0
+      client.on('data', (chunk: Buffer) => { this.#clientEmitted += chunk.length })
+    }
+    this.#clientStart = taken(client, this.#clientEmitted) - clientEarly
+    this.#backendStart = taken(backend, -1) - backendEarly
   }
 
   clientToBackend (): number {
-    return this.#client() - this.#clientStart
+    return taken(this.#client, this.#clientEmitted) - this.#clientStart
   }
 
   backendToClient (): number {
-    return this.#backend() - this.#backendStart
+    return taken(this.#backend, -1) - this.#backendStart
   }
-}
-
-/**
- * When `closed` closes, decides the other side's fate. An error, or a close
- * without a clean end, destroys it at once (destroy(), never just end():
- * node-http-proxy leaked descriptors that way, its issues #559 and #1510). A
- * clean close lets the pipe's end() flush what is still queued for the other
- * side (a WebSocket close frame, typically) and destroys it once flushed, so
- * a peer that never sends its own FIN cannot keep the socket open. A socket
- * destroyed that way (`cutByUs`) closes without having read its peer's FIN,
- * which is still a clean end: a WebSocket client waits for the server to
- * close the TCP connection first (RFC 6455 §7.1.1). For an RFC 8441 stream
- * END_STREAM is the FIN and a reset other than NO_ERROR the RST (RFC 8441 §5).
- */
-function followClose (closed: Duplex, other: Duplex, onError: () => void, cutByUs: WeakSet<Duplex>): void {
-  closed.once('close', (hadError?: boolean) => {
-    if (closedAbortively(closed, hadError) || (!closed.readableEnded && !cutByUs.has(closed))) {
-      onError()
-      abortSide(other)
-      return
-    }
-    cutByUs.add(other)
-    if (other.writableFinished || other.destroyed) other.destroy()
-    else other.once('finish', () => other.destroy())
-  })
 }
 
 /**
@@ -104,11 +79,28 @@ function followClose (closed: Duplex, other: Duplex, onError: () => void, cutByU
  * after it, hands the held-back client bytes to the backend, and pipes both
  * ways. pipe() pauses the source whenever the destination's buffer is full,
  * so a client that reads slowly holds the backend back through TCP instead
- * of growing the router's memory. Resolves once both sockets are closed.
+ * of growing the router's memory. Calls `onClosed` once both sides closed.
+ *
+ * When one side closes, the other's fate is decided here. An error, or a
+ * close without a clean end, destroys it at once (destroy(), never just
+ * end(): node-http-proxy leaked descriptors that way, its issues #559 and
+ * #1510). A clean close lets the pipe's end() flush what is still queued
+ * for the other side (a WebSocket close frame, typically) and destroys it
+ * once flushed, so a peer that never sends its own FIN cannot keep the
+ * socket open. A side destroyed that way (`cut`) closes without having read
+ * its peer's FIN, which is still a clean end: a WebSocket client waits for
+ * the server to close the TCP connection first (RFC 6455 §7.1.1). For an
+ * RFC 8441 stream END_STREAM is the FIN and a reset other than NO_ERROR the
+ * RST (RFC 8441 §5). A socket's error always ends in a `close` with
+ * `hadError`, so the close alone tells an error apart. One `close`
+ * listener per side, no promise: each would live as long as the tunnel
+ * (issue #14: RSS per idle tunnel).
  */
-export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
+export function spliceTunnel (input: SpliceInput, onClosed: (result: TunnelResult) => void): void {
   const { client, backend, stats } = input
   let reason: TunnelResult['reason'] = 'end'
+  let open = 2
+  let cut: Duplex | null = null
 
   if (input.responseHead.length > 0) client.write(input.responseHead)
   if (input.backendRest.length > 0) client.write(input.backendRest)
@@ -120,12 +112,21 @@ export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
   client.pipe(backend)
   backend.pipe(client)
 
-  const failed = (): void => { if (reason === 'end') reason = 'error' }
-  client.on('error', failed)
-  backend.on('error', failed)
-  const cutByUs = new WeakSet<Duplex>()
-  followClose(client, backend, failed, cutByUs)
-  followClose(backend, client, failed, cutByUs)
+  const sideClosed = (closed: Duplex, other: Duplex, hadError: boolean | undefined): void => {
+    if (closedAbortively(closed, hadError) || (!closed.readableEnded && cut !== closed)) {
+      if (reason === 'end') reason = 'error'
+      abortSide(other)
+    } else {
+      cut = other
+      if (other.writableFinished || other.destroyed) other.destroy()
+      else other.once('finish', () => other.destroy())
+    }
+    if (--open > 0) return
+    const final = stats.close(meter)
+    onClosed({ bytesClientToBackend: final.clientToBackend, bytesBackendToClient: final.backendToClient, reason })
+  }
+  client.on('close', (hadError?: boolean) => sideClosed(client, backend, hadError))
+  backend.on('close', (hadError: boolean) => sideClosed(backend, client, hadError))
 
   if (input.idleTimeoutMs > 0) {
     // The client socket's timer sees traffic both ways: reads from it and writes to it.
@@ -137,15 +138,4 @@ export function spliceTunnel (input: SpliceInput): Promise<TunnelResult> {
       })
     }
   }
-
-  return new Promise((resolve) => {
-    let open = 2
-    const closed = (): void => {
-      if (--open > 0) return
-      const final = stats.close(meter)
-      resolve({ bytesClientToBackend: final.clientToBackend, bytesBackendToClient: final.backendToClient, reason })
-    }
-    client.once('close', closed)
-    backend.once('close', closed)
-  })
 }

@@ -91,7 +91,8 @@ export class TunnelEntry {
     this.prefix = prefix
     this.peer = describePeer(client)
     this.#onDone = onDone
-    client.once('close', () => this.#check())
+    // on, not once: a socket closes once, and once() would add a wrapper and its state for the tunnel's whole life (issue #14).
+    client.on('close', () => this.#check())
   }
 
   get backend (): Socket | null {
@@ -100,7 +101,7 @@ export class TunnelEntry {
 
   attachBackend (backend: Socket): void {
     this.#backend = backend
-    backend.once('close', () => this.#check())
+    backend.on('close', () => this.#check())
   }
 
   /** Set once the splice starts: from then on the tunnel is open and has byte counts. */

@@ -76,6 +76,33 @@ export interface OpenTunnel extends TunnelTracker {
 }
 
 /**
+ * One open tunnel's view of the counters: two references, not three
+ * closures and their scope, since it lives as long as the tunnel (issue #14:
+ * RSS per idle tunnel).
+ */
+class RouteTunnel implements OpenTunnel {
+  readonly #stats: TunnelStats
+  readonly #counts: RouteTunnelCounts
+
+  constructor (stats: TunnelStats, counts: RouteTunnelCounts) {
+    this.#stats = stats
+    this.#counts = counts
+  }
+
+  track (meter: TunnelMeter): void {
+    this.#stats.track(meter, this.#counts)
+  }
+
+  close (meter: TunnelMeter): { clientToBackend: number, backendToClient: number } {
+    return this.#stats.close(meter, this.#counts)
+  }
+
+  end (): void {
+    this.#stats.end(this.#counts)
+  }
+}
+
+/**
  * Every WebSocket counter in one place, for the log and the metrics endpoint
  * (issue #12), in total and per route prefix (null: no route matched). Bytes
  * are tunnel payload only (after the 101). Open tunnels are read through
@@ -137,28 +164,33 @@ export class TunnelStats extends EventEmitter<{ refusal: [UpgradeRefusal] }> imp
     const counts = this.#route(prefix)
     counts.results.opened++
     counts.open++
-    return {
-      track: (meter) => {
-        this.#open.add(meter)
-        counts.meters.add(meter)
-      },
-      close: (meter) => {
-        const final = { clientToBackend: meter.clientToBackend(), backendToClient: meter.backendToClient() }
-        if (this.#open.delete(meter)) {
-          this.#closedClientToBackend += final.clientToBackend
-          this.#closedBackendToClient += final.backendToClient
-        }
-        if (counts.meters.delete(meter)) {
-          counts.closedClientToBackend += final.clientToBackend
-          counts.closedBackendToClient += final.backendToClient
-        }
-        return final
-      },
-      end: () => {
-        this.active--
-        counts.open--
-      }
+    return new RouteTunnel(this, counts)
+  }
+
+  /** RouteTunnel's `track`: the meter counts in the totals and in its route's. */
+  track (meter: TunnelMeter, counts: RouteTunnelCounts): void {
+    this.#open.add(meter)
+    counts.meters.add(meter)
+  }
+
+  /** RouteTunnel's `close`: the meter's final bytes move to the closed totals, once. */
+  close (meter: TunnelMeter, counts: RouteTunnelCounts): { clientToBackend: number, backendToClient: number } {
+    const final = { clientToBackend: meter.clientToBackend(), backendToClient: meter.backendToClient() }
+    if (this.#open.delete(meter)) {
+      this.#closedClientToBackend += final.clientToBackend
+      this.#closedBackendToClient += final.backendToClient
     }
+    if (counts.meters.delete(meter)) {
+      counts.closedClientToBackend += final.clientToBackend
+      counts.closedBackendToClient += final.backendToClient
+    }
+    return final
+  }
+
+  /** RouteTunnel's `end`: both of its sockets closed. */
+  end (counts: RouteTunnelCounts): void {
+    this.active--
+    counts.open--
   }
 
   /**
