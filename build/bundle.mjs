@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
+import { skipRedundantNames } from './skip-redundant-names.mjs'
 import { snapshotPlugin } from './snapshot-plugin.mjs'
 
 const require = createRequire(import.meta.url)
@@ -73,7 +74,7 @@ export async function bundle ({ entry, outfile, baked, snapshot = null }) {
   mkdirSync(dirname(outfile), { recursive: true })
   // Written beside, then renamed: a router starting meanwhile sees the old file or the new, never half of one.
   const partial = `${outfile}.${process.pid}.partial`
-  writeFileSync(partial, result.outputFiles[0].contents)
+  writeFileSync(partial, snapshot === null ? skipRedundantNames(result.outputFiles[0].text) : result.outputFiles[0].contents)
   renameSync(partial, outfile)
   return outfile
 }
