@@ -15,11 +15,11 @@ export interface AttemptContext {
   /** The client's body, when it has one that is a stream. */
   readonly body: ReplayableBody | null
   /** Reports that the client left: nothing more may be sent for it. */
-  readonly clientGone: () => boolean
+  clientGone (): boolean
   /** The route's service, named in the error a client gets. */
   readonly service: string | undefined
   /** Logs one line per retry. */
-  readonly onRetry: (cause: string | undefined, retry: number) => void
+  onRetry (cause: string | undefined, retry: number): void
   /** Passive health (issue #12): told of every response and of every request that failed before one. */
   readonly health: RouteHealth | undefined
   /** The route's prefix, the key of its health record. */

@@ -150,20 +150,7 @@ export class UpstreamPools {
     const source = upstream.body ?? opts.body
     const body = source instanceof Readable ? new ReplayableBody(source) : null
     if (body !== null) opts.body = undefined
-    opts[ATTEMPT_CONTEXT] = {
-      headersTimeoutMs: upstream.headersTimeoutMs ?? this.#options.headersTimeoutMs,
-      body,
-      service: upstream.route?.service,
-      clientGone: () => (upstream.signal as { aborted?: boolean } | null | undefined)?.aborted === true,
-      onRetry: (cause, retry) => this.#options.logger?.warn({
-        reqId: upstream.reqId,
-        ...routeLogFields(upstream.route),
-        cause,
-        retry
-      }, 'upstream request retried: it never reached the service'),
-      health: this.#options.health,
-      prefix: upstream.route?.prefix
-    }
+    opts[ATTEMPT_CONTEXT] = new ForwardedAttempt(upstream, body, this.#options)
     dispatcher.request(opts, callback)
   }
 
@@ -171,6 +158,44 @@ export class UpstreamPools {
     const entries = [...this.#entries.values()]
     this.#entries.clear()
     await Promise.all(entries.map(async (entry) => await entry.pool?.destroy().catch(() => {})))
+  }
+}
+
+/**
+ * One forwarded request's AttemptContext. A class, not an object literal with
+ * arrow functions: the bundle's keepNames wraps each such arrow in an
+ * Object.defineProperty of its name, per request (issue #14, docs/hot-path.md).
+ */
+class ForwardedAttempt implements AttemptContext {
+  readonly headersTimeoutMs: number
+  readonly body: ReplayableBody | null
+  readonly service: string | undefined
+  readonly health: RouteHealth | undefined
+  readonly prefix: string | undefined
+  readonly #upstream: UpstreamRequest
+  readonly #logger: FastifyBaseLogger | undefined
+
+  constructor (upstream: UpstreamRequest, body: ReplayableBody | null, options: UpstreamPoolOptions) {
+    this.headersTimeoutMs = upstream.headersTimeoutMs ?? options.headersTimeoutMs
+    this.body = body
+    this.service = upstream.route?.service
+    this.health = options.health
+    this.prefix = upstream.route?.prefix
+    this.#upstream = upstream
+    this.#logger = options.logger
+  }
+
+  clientGone (): boolean {
+    return (this.#upstream.signal as { aborted?: boolean } | null | undefined)?.aborted === true
+  }
+
+  onRetry (cause: string | undefined, retry: number): void {
+    this.#logger?.warn({
+      reqId: this.#upstream.reqId,
+      ...routeLogFields(this.#upstream.route),
+      cause,
+      retry
+    }, 'upstream request retried: it never reached the service')
   }
 }
 
