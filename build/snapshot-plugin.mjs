@@ -58,6 +58,21 @@ function patchUndiciClient (source, path) {
 }
 
 /**
+ * @fastify/reply-from makes an `https.Agent` in `buildRequest`, which loads
+ * node:https and node:tls (and starts Node's loading of the CA
+ * certificates) on every start, for a router that forwards through undici
+ * and never uses that agent (it only serves reply-from's own http.request
+ * path). Rewritten to make the agent on first use, the same agent on every
+ * use after (issue #14, start-up). The build fails if reply-from changed it.
+ */
+function patchReplyFromRequest (source, path) {
+  const from = "'https:': new https.Agent(httpOpts.agentOptions)"
+  const to = "get 'https:' () { const agent = new https.Agent(httpOpts.agentOptions); Object.defineProperty(this, 'https:', { value: agent, enumerable: true }); return agent }"
+  if (source.split(from).length !== 2) throw new Error(`snapshot build: ${path} no longer makes its https.Agent with \`${from}\` exactly once; update build/snapshot-plugin.mjs`)
+  return source.replace(from, to)
+}
+
+/**
  * `sockrouter-snapshot:fastify-compilers`: the modules fastify requires on the
  * first `fastify()` (its schema compilers, ajv and ajv-formats in them), which
  * the snapshot entry loads at build time. Resolved from fastify's own
@@ -92,6 +107,10 @@ export function snapshotPlugin ({ root, node }) {
       }))
       build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]core[\\/]util\.js$/ }, ({ path }) => ({
         contents: patchUndiciUtil(readFileSync(path, 'utf8'), path),
+        loader: 'js'
+      }))
+      build.onLoad({ filter: /[\\/]@fastify[\\/]reply-from[\\/]lib[\\/]request\.js$/ }, ({ path }) => ({
+        contents: patchReplyFromRequest(readFileSync(path, 'utf8'), path),
         loader: 'js'
       }))
       build.onLoad({ filter: /[\\/]undici[\\/]lib[\\/]dispatcher[\\/]client\.js$/ }, ({ path }) => ({

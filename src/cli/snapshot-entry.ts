@@ -14,12 +14,19 @@ import fastifyCompilers from 'sockrouter-snapshot:fastify-compilers'
 // node:crypto is safe in a snapshot, unlike node:http (see build/lazy-builtin.cjs); the route table hashes with it.
 import 'node:crypto'
 import { main } from './main.js'
+import { warmUpForSnapshot } from './snapshot-warm-up.js'
 
 // Named and touched, so that esbuild keeps them (chokidar says it has no side
 // effects) and undici's shim loads its connector and its Pool (whose
 // client.js read of node:http's maxHeaderSize at load time the build moves to
 // first use: build/snapshot-plugin.mjs).
 const warmed = [fastify, replyFrom, pino, chokidar, undici.buildConnector, undici.Pool, fastifyCompilers]
+
+// The snapshot is taken once the event loop is empty, so this finishes first; a failure fails the build.
+warmUpForSnapshot().catch((err: unknown) => {
+  process.stderr.write(`snapshot warm-up failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  process.exit(1)
+})
 
 // The router's own modules are loaded at build time too: none reads the
 // process at load (the default --socket-dir is worked out when options are

@@ -92,15 +92,28 @@ export class SnapshotSource extends EventEmitter<SnapshotFeedEvents> implements 
   }
 
   /**
-   * Starts watching, then scans once, so no change between the two is lost.
-   * A failed first scan leaves nothing to serve: it closes the watcher and
-   * throws, so startup fails with one line instead of running empty.
+   * Scans once and resolves as soon as that snapshot is published. The
+   * watches it calls for start next, and the rescan that follows them (the
+   * watch set changed, from nothing) catches whatever changed between the
+   * scan and the watches, so no change is lost. The router listens
+   * meanwhile: watching the socket dir first and waiting for the service
+   * dirs' watches and that second scan cost two chokidar instances and two
+   * scans before it could (issue #14, start-up). A failed first scan leaves
+   * nothing to serve: it closes the watcher and throws, so startup fails
+   * with one line instead of running empty.
    */
   async start (): Promise<RouterSnapshot> {
     const onError = (err: unknown): void => { this.#options.log.warn({ err }, 'watch error') }
-    this.#watched = new Set([this.#options.socketDir])
-    this.#watch = await watchDirectories([...this.#watched], (changed) => { if (this.#relevant(changed)) void this.rescan() }, onError)
-    await this.rescan()
+    this.#watched = new Set()
+    this.#watch = await watchDirectories([], (changed) => { if (this.#relevant(changed)) void this.rescan() }, onError)
+    let onSnapshot = (): void => {}
+    const published = new Promise<void>((resolve) => { onSnapshot = () => resolve() })
+    this.once('snapshot', onSnapshot)
+    try {
+      await Promise.race([this.rescan(), published])
+    } finally {
+      this.off('snapshot', onSnapshot)
+    }
     if (this.#last === null) {
       const message = this.#failure?.message ?? 'closed during the first scan'
       await this.close()
