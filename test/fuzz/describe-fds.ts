@@ -48,3 +48,19 @@ export function newFds (before: Map<string, string>, pid: number): string[] {
   const now = describeFds(pid)
   return [...now].filter(([fd, what]) => before.get(fd) !== what).map(([fd, what]) => `fd ${fd}: ${what}`)
 }
+
+/**
+ * Resolves once `pid` holds an inotify fd: its directory watches are in
+ * place. The router starts them just after it listens (issue #14,
+ * start-up), so an fd baseline taken at "ready" would miss that one fd and
+ * call it a leak at the end. Throws after `timeoutMs`: a router that never
+ * watches its socket dir is a failure of its own.
+ */
+export async function waitForWatches (pid: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (performance.now() < deadline) {
+    if ([...describeFds(pid).values()].some((target) => target === 'anon_inode:inotify')) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`the router (pid ${pid}) set up no directory watch within ${timeoutMs} ms`)
+}

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { startCanaryBackends, type Arrival, type CanaryBackends } from './canary-backends.js'
 import { caseAddress } from './case-address.js'
+import { waitForWatches } from './describe-fds.js'
 import { CANARY_TAG, type FuzzCase } from './case-types.js'
 import { parseResponses } from './parse-responses.js'
 import { startRouterChild, type RouterChild } from './router-child.js'
@@ -70,6 +71,7 @@ export class FuzzSession {
     this.backends = await startCanaryBackends(this.dir)
     this.backends.onArrival = (a) => this.onArrival(a)
     this.router = await startRouterChild({ socketDir: this.dir })
+    await waitForWatches(this.router.pid, 10_000)
     void this.router.exited.then((how) => {
       if (this.crashed) return
       this.crashed = true
