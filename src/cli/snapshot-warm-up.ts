@@ -3,6 +3,11 @@ import { METHODS } from 'node:http'
 import fastify, { type FastifyPluginCallback } from 'fastify'
 import pino from 'pino'
 
+/** Plugin metadata the way fastify-plugin sets it, so fastify runs its semver check of `fastify: '5.x'` as it does for @fastify/reply-from. */
+function asFastifyPlugin<T extends FastifyPluginCallback<never>> (plugin: T, name: string): T {
+  return Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('plugin-meta')]: { fastify: '5.x', name }, [Symbol.for('fastify.display-name')]: name })
+}
+
 /**
  * Run once while the binary's start-up snapshot is built (issue #14,
  * start-up; src/cli/snapshot-entry.ts), never at run time. V8 compiles a
@@ -18,14 +23,6 @@ import pino from 'pino'
  * Only semver's cache of parsed ranges keeps what it parsed, the same
  * ranges a start would parse.
  */
-
-
-
-/** Plugin metadata the way fastify-plugin sets it, so fastify runs its semver check of `fastify: '5.x'` as it does for @fastify/reply-from. */
-function asFastifyPlugin<T extends FastifyPluginCallback<never>> (plugin: T, name: string): T {
-  return Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('plugin-meta')]: { fastify: '5.x', name }, [Symbol.for('fastify.display-name')]: name })
-}
-
 export async function warmUpForSnapshot (): Promise<void> {
   const sink = { write: () => {} }
   const logger = pino({ level: 'info', base: { name: 'sockrouter' } }, sink)
