@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { dropPerCallNames } from './drop-per-call-names.mjs'
+import { OUTPUT_OPTIONS } from './output-options.mjs'
 import { snapshotPlugin } from './snapshot-plugin.mjs'
 
 const require = createRequire(import.meta.url)
@@ -48,17 +49,9 @@ const undiciOnUse = {
 export async function bundle ({ entry, outfile, baked, snapshot = null }) {
   const result = await build({
     entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20.19',
-    minifyWhitespace: true,
-    minifySyntax: true,
+    ...OUTPUT_OPTIONS,
     // The snapshot holds the bundle's source text: short local names keep the binary under issue #11's 130 MB.
-    // keepNames still gives functions and classes their own names (fastify's plugin names, error names);
-    // dropPerCallNames below keeps that to names given at module load.
     minifyIdentifiers: snapshot !== null,
-    keepNames: true,
     legalComments: 'none',
     external: ['bufferutil', 'utf-8-validate'],
     define: {

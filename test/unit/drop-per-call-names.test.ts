@@ -2,13 +2,15 @@ import { runInNewContext } from 'node:vm'
 import { build } from 'esbuild'
 import t from 'tap'
 import { dropPerCallNames } from '../../build/drop-per-call-names.mjs'
+import { OUTPUT_OPTIONS } from '../../build/output-options.mjs'
 
 /**
- * The build pass of issue #14 (build/drop-per-call-names.mjs): a bundle made
- * the way build/bundle.mjs makes the single binary's (keepNames, minified
- * identifiers) keeps the names its modules give at load, classes and
- * module-level functions, and no longer names, per call, the closures a
- * function makes.
+ * The build pass of issue #14 (build/drop-per-call-names.mjs), on bundles
+ * made with build/bundle.mjs's output options, minified as the single
+ * binary's is or not: the names its modules give at load (classes,
+ * module-level functions, functions esbuild renamed) stay, and the closures
+ * a function makes are no longer named per call, an Object.defineProperty
+ * each that ran for every closure made per request (docs/hot-path.md).
  */
 const SOURCE = `
 export { CjsProblem, cjsNamed } from 'virtual:cjs'
@@ -26,8 +28,18 @@ export function makeListener () {
 
 /** Modules esbuild wraps as they load: a CommonJS one (__commonJS) and an ES module required lazily (__esm). */
 const VIRTUAL: Record<string, string> = {
+  'virtual:entry': SOURCE,
   'virtual:cjs': 'class CjsProblem extends Error {}\nfunction cjsNamed () { const inner = () => 1; return inner }\nmodule.exports = { CjsProblem, cjsNamed }\n',
-  'virtual:lazy-esm': 'export class LazyProblem extends Error {}\nexport const lazyArrow = () => 4\n'
+  'virtual:lazy-esm': 'export class LazyProblem extends Error {}\nexport const lazyArrow = () => 4\n',
+  // Two modules with a function of the same name: esbuild renames one (`run2`), and keepNames must give it back its name.
+  'virtual:renamed': [
+    'import { run as runA } from "virtual:run-a"',
+    'import { run as runB } from "virtual:run-b"',
+    'export function makeClosure () { function perRequest () { return 1 } return perRequest }',
+    'export const names = () => [runA.name, runB.name]'
+  ].join('\n'),
+  'virtual:run-a': 'export function run () { return "a" }',
+  'virtual:run-b': 'export function run () { return "b" }'
 }
 
 const virtualModules = {
@@ -38,16 +50,11 @@ const virtualModules = {
   }
 }
 
-async function bundleOf (minifyIdentifiers: boolean): Promise<string> {
+async function bundleOf (minifyIdentifiers: boolean, entry = 'virtual:entry'): Promise<string> {
   const result = await build({
-    stdin: { contents: SOURCE, loader: 'js', resolveDir: process.cwd() },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    minifyWhitespace: true,
-    minifySyntax: true,
+    ...OUTPUT_OPTIONS,
+    entryPoints: [entry],
     minifyIdentifiers,
-    keepNames: true,
     write: false,
     logLevel: 'silent',
     plugins: [virtualModules]
@@ -69,6 +76,25 @@ function load (code: string): Exports {
   const module = { exports: {} as Exports }
   runInNewContext(code, { module, exports: module.exports, require: () => ({}) })
   return module.exports
+}
+
+interface Renamed { readonly exports: { makeClosure: () => () => number, names: () => string[] }, readonly nameDefines: () => number }
+
+/** Runs a CommonJS bundle in a fresh context whose Object.defineProperty counts the `name`s it sets. */
+function loadCounting (code: string): Renamed {
+  let defines = 0
+  const context = { module: { exports: {} }, Object: undefined as unknown }
+  context.Object = new Proxy(Object, {
+    get (target, key) {
+      if (key !== 'defineProperty') return Reflect.get(target, key)
+      return (o: object, p: PropertyKey, d: PropertyDescriptor) => {
+        if (p === 'name') defines++
+        return Object.defineProperty(o, p, d)
+      }
+    }
+  })
+  runInNewContext(code, context)
+  return { exports: context.module.exports as Renamed['exports'], nameDefines: () => defines }
 }
 
 t.test('the minified bundle keeps the names given at module load and drops the ones a call gives its closures', async (t) => {
@@ -104,4 +130,20 @@ t.test('an unminified bundle keeps every name: its identifiers are the sources\'
 
 t.test('a bundle without esbuild\'s __name helper is refused, not passed through unchanged', async (t) => {
   t.throws(() => dropPerCallNames('var x = 1;\n'), /__name helper was not found/)
+  t.throws(() => dropPerCallNames('var __name=(t,v)=>t;'), /__name helper was not found/, 'nor one whose helper does not set names')
+})
+
+t.test('the bundle creates a per-request closure without redefining its name', async (t) => {
+  const code = await bundleOf(false, 'virtual:renamed')
+  t.match(code, /run2/, 'esbuild renamed one of the two functions')
+  const { exports, nameDefines } = loadCounting(dropPerCallNames(code).code)
+  const before = nameDefines()
+  const closures = Array.from({ length: 100 }, () => exports.makeClosure())
+  t.ok(closures.every((f) => f.name === 'perRequest'), 'each closure has its name')
+  t.equal(nameDefines() - before, 0, 'no defineProperty for a closure already so named')
+})
+
+t.test('a function esbuild renamed keeps its own name in the bundle', async (t) => {
+  const { exports } = loadCounting(dropPerCallNames(await bundleOf(false, 'virtual:renamed')).code)
+  t.same(exports.names(), ['run', 'run'])
 })
