@@ -28,49 +28,48 @@ export interface TunnelResult {
 }
 
 /**
- * Bytes a side has read and handed on. A socket has its own counter: less
- * what still waits unread in its stream buffer (a paused socket keeps
- * reading into it). An HTTP/2 stream (RFC 8441) has none, so what it emits
- * is counted (`emitted`); its DATA frames are the tunnel's payload.
+ * Bytes a socket has read and handed on: its own counter, less what still
+ * waits unread in its stream buffer (a paused socket keeps reading into it).
  */
-function taken (side: Duplex, emitted: number): number {
-  if (emitted >= 0) return emitted
-  const socket = side as Socket
+function taken (socket: Socket): number {
   return socket.bytesRead - socket.readableLength
 }
 
 /**
  * A tunnel's payload bytes from the sides' counters: what each side has
- * read since the splice, plus what was already read with the heads. It
- * holds plain numbers and the two sides, not the heads' buffers or a
- * closure per side, since a tunnel may stay open for days (issues #5 and
- * #14: RSS per idle tunnel).
+ * read since the splice, plus what was already read with the heads. An
+ * HTTP/2 stream (RFC 8441) has no counter of its own, so what it emits is
+ * counted here; its DATA frames are the tunnel's payload. The meter holds
+ * plain numbers and the two sides, not the heads' buffers or a closure per
+ * side, since a tunnel may stay open for days (issues #5 and #14: RSS per
+ * idle tunnel).
  */
 class SocketMeter implements TunnelMeter {
-  readonly #client: Duplex
+  /** The client when it is a socket; null for an RFC 8441 stream, counted in `#clientEmitted`. */
+  readonly #clientSocket: Socket | null
   readonly #backend: Socket
-  /** -1 while the client is a socket; an RFC 8441 stream's emitted bytes otherwise. */
-  #clientEmitted = -1
+  #clientEmitted = 0
   readonly #clientStart: number
   readonly #backendStart: number
 
   constructor (client: Duplex, backend: Socket, clientEarly: number, backendEarly: number) {
-    this.#client = client
+    this.#clientSocket = typeof (client as Partial<Socket>).bytesRead === 'number' ? client as Socket : null
+    if (this.#clientSocket === null) client.on('data', (chunk: Buffer) => { this.#clientEmitted += chunk.length })
     this.#backend = backend
-    if (typeof (client as Partial<Socket>).bytesRead !== 'number') {
-      this.#clientEmitted = 0
-      client.on('data', (chunk: Buffer) => { this.#clientEmitted += chunk.length })
-    }
-    this.#clientStart = taken(client, this.#clientEmitted) - clientEarly
-    this.#backendStart = taken(backend, -1) - backendEarly
+    this.#clientStart = this.#clientTaken() - clientEarly
+    this.#backendStart = taken(backend) - backendEarly
+  }
+
+  #clientTaken (): number {
+    return this.#clientSocket === null ? this.#clientEmitted : taken(this.#clientSocket)
   }
 
   clientToBackend (): number {
-    return taken(this.#client, this.#clientEmitted) - this.#clientStart
+    return this.#clientTaken() - this.#clientStart
   }
 
   backendToClient (): number {
-    return taken(this.#backend, -1) - this.#backendStart
+    return taken(this.#backend) - this.#backendStart
   }
 }
 
