@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { WebSocket } from 'ws'
 import { startBackends } from './backends.js'
 import { freePort, spawnChild, stopAllChildren, type Child } from './children.js'
+import { collectGarbage } from './inspector-gc.js'
 import { closeAll, openIdleTunnels } from './load/idle-tunnels.js'
 import { rssKiB } from './proc-stats.js'
 import { BINARY_NODE } from './router-ways.js'
@@ -81,9 +82,9 @@ class Inspector {
     })
   }
 
-  async heapUsed (): Promise<number> {
-    await this.call('HeapProfiler.collectGarbage')
-    await this.call('HeapProfiler.collectGarbage')
+  /** V8's used heap after the full GCs the bench forces before every RSS reading. */
+  async heapUsed (url: string): Promise<number> {
+    await collectGarbage(url)
     const reply = await this.call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed' }) as { result?: { value?: number } }
     return Number(reply.result?.value)
   }
@@ -162,12 +163,12 @@ async function measure (target: Target, socketDir: string, wsSocket: string, tun
     closeAll(warm.sockets)
     await sleep(500)
     const inspector = await Inspector.open(url)
-    const heap0 = await inspector.heapUsed()
+    const heap0 = await inspector.heapUsed(url)
     const rss0 = rssKiB([child.pid])
     const before = diff ? await inspector.snapshot() : null
     const opened = await openIdleTunnels(endpoint, tunnels, { concurrency: 64, deadlineMs: 120_000 })
     await sleep(500)
-    const heap1 = await inspector.heapUsed()
+    const heap1 = await inspector.heapUsed(url)
     const rss1 = rssKiB([child.pid])
     const n = opened.sockets.length
     console.log(`${target.label}: ${n} tunnels (${opened.failures} failed); per tunnel: RSS ${((rss1 - rss0) / n).toFixed(2)} KiB, V8 heap ${((heap1 - heap0) / 1024 / n).toFixed(2)} KiB`)
