@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { withoutChildCoverage } from './helpers/child-coverage.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 
 /**
@@ -25,7 +26,7 @@ async function runTestFile (file: string, cli: string): Promise<{ code: number |
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, file)], {
     cwd: ROOT,
     // tap's own 30 s default for a file run by hand would cut a file short on a busy machine.
-    env: { ...process.env, SOCKROUTER_TEST_CLI: cli, TAP: '0', TAP_TIMEOUT: '300', _TAPJS_PROCESSINFO_COVERAGE_: '0' },
+    env: withoutChildCoverage({ ...process.env, SOCKROUTER_TEST_CLI: cli, TAP: '0', TAP_TIMEOUT: '300' }),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let output = ''

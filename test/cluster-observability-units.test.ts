@@ -8,6 +8,7 @@ import { PrimaryObservability } from '../src/cluster/cluster-observability.js'
 import type { HealthRecord } from '../src/health/route-health.js'
 import { mergeRouteActivity, type RouteActivityCounts } from '../src/metrics/route-activity.js'
 import { RouteStore } from '../src/routing/route-store.js'
+import { withoutChildCoverage } from './helpers/child-coverage.js'
 import { withTimeout } from './helpers/wait-for.js'
 
 // The primary-side aggregators of issue #14 on their own: the merges as pure functions, and the metrics over real
@@ -89,7 +90,7 @@ t.test('metrics over real cluster workers: summed, per worker, router-wide once,
   }).metrics
   cluster.setupPrimary({ exec: WORKER, execArgv: ['--import', 'tsx'], serialization: 'advanced' })
   const fork = async (env: Record<string, string>): Promise<TestWorker> => {
-    const worker = cluster.fork({ _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env })
+    const worker = cluster.fork({ ...withoutChildCoverage({}), ...env })
     t.teardown(() => { if (!worker.isDead()) worker.process.kill('SIGKILL') })
     const channel = new ClusterChannel(worker as unknown as ChannelPort)
     await withTimeout(new Promise((resolve) => channel.on('ready', resolve)), 30_000, 'worker ready')

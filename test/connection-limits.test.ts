@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws'
 import { parseOptions } from '../src/cli/parse-options.js'
 import { maxConnectionsFor, readOpenFileLimit } from '../src/listen/open-file-limit.js'
 import { startBackend } from './helpers/backend.js'
+import { withoutChildCoverage } from './helpers/child-coverage.js'
 import { httpGet, statusOf } from './helpers/http-client.js'
 import { BIN } from './helpers/run-cli.js'
 import { eventually, openRawClient, type RawClient } from './helpers/raw-socket.js'
@@ -130,7 +131,7 @@ t.test('at a low fd limit the derived cap refuses with 503 before the fds run ou
   await startBackend(t, join(dir, 'svc', 'a.sock'))
   // 256 fds: the derived cap is (256 - 64) / 2 = 96 connections.
   const child = spawn('bash', ['-c', 'ulimit -n 256 && exec "$0" "$@"', process.execPath, BIN, '--socket-dir', dir, '--listen', '127.0.0.1:0', '--log-level', 'info'], {
-    env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+    env: withoutChildCoverage()
   })
   const exited = once(child, 'exit')
   t.teardown(async () => {

@@ -7,6 +7,7 @@ import pino from 'pino'
 import t from 'tap'
 import { parseListenAddress } from '../src/listen/listen-address.js'
 import { startRouter } from '../src/start-router.js'
+import { withoutChildCoverage } from './helpers/child-coverage.js'
 import { BIN } from './helpers/run-cli.js'
 import { makeTempDir } from './helpers/temp-dir.js'
 
@@ -49,7 +50,7 @@ t.test('a first scan that throws fails startup with its reason and closes the di
 
 t.test('a socket dir under /proc prints one line and exits 1 instead of spinning', async (t) => {
   const child = spawn(process.execPath, [BIN, '--socket-dir', '/proc/sockrouter-nope/sockets', '--listen', '127.0.0.1:0', '--log-level', 'silent'], {
-    env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+    env: withoutChildCoverage()
   })
   let stderr = ''
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })

@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { withoutChildCoverage } from '../helpers/child-coverage.js'
 import type { ChildMessage, HeldSocket, RouterChildOptions } from './router-main.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -42,6 +43,7 @@ export function readProcUsage (pid: number): ProcUsage {
 export async function startRouterChild (options: RouterChildOptions): Promise<RouterChild> {
   const proc = fork(join(HERE, 'router-main.ts'), [JSON.stringify(options)], {
     execArgv: ['--import', 'tsx', '--expose-gc'],
+    env: withoutChildCoverage(),
     stdio: ['ignore', 'ignore', 'pipe', 'ipc']
   })
   let stderr = ''

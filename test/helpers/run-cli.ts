@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import { withoutChildCoverage } from './child-coverage.js'
 
 export const BIN = fileURLToPath(new URL('../../bin/sockrouter', import.meta.url))
 
@@ -18,13 +19,9 @@ export function cliCommand (args: readonly string[]): [string, string[]] {
   return [CLI_UNDER_TEST, [...args]]
 }
 
-/**
- * tap records coverage in child processes too, but tsx-compiled sources from a
- * child break its merged report (it shrinks to the bin file alone), so the CLI
- * children opt out; in-process tests cover the same code.
- */
+/** The CLI children's environment: no coverage of their own (helpers/child-coverage.ts), plus `env`. */
 export function cliEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env }
+  return { ...withoutChildCoverage(), ...env }
 }
 
 export interface CliResult {

@@ -3,11 +3,12 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import { ClusterChannel, type ChannelPort } from '../../src/cluster/cluster-channel.js'
+import { withoutChildCoverage } from '../helpers/child-coverage.js'
 
 const CHILD = join(import.meta.dirname, '..', 'helpers', 'channel-child.ts')
 
 async function startChild (t: Test): Promise<{ channel: ClusterChannel, exited: Promise<unknown> }> {
-  const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], env: withoutChildCoverage(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const exited = once(child, 'exit')
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   const channel = new ClusterChannel(child as unknown as ChannelPort)

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs'
 import { connect } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { withoutChildCoverage } from '../../helpers/child-coverage.js'
 import type { RouterChild } from '../router-child.js'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -42,7 +43,7 @@ export function socketPathFor (ctx: FaultContext, name: string): string {
 
 export async function startFaultBackend (socketPath: string): Promise<FaultBackend> {
   mkdirSync(dirname(socketPath), { recursive: true })
-  const proc = fork(join(HERE, 'fault-backend-main.ts'), [socketPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  const proc = fork(join(HERE, 'fault-backend-main.ts'), [socketPath], { execArgv: ['--import', 'tsx'], env: withoutChildCoverage(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
   const exited = once(proc, 'exit')
   await Promise.race([once(proc, 'message'), exited.then(() => { throw new Error('fault backend exited before it listened') })])
   return {
