@@ -11,24 +11,6 @@ import { fileURLToPath } from 'node:url'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-/**
- * Left out of every child's environment: a machine-wide CA bundle for
- * outbound TLS, which some hosts set for every login (this VM points it at
- * the system's 140-odd roots). Node reads and parses that file as it
- * starts, before any script runs, which is a start-up cost of the host,
- * not of the proxy under test: a service manager starts sockrouter
- * without it. No process the bench starts checks a public certificate;
- * its TLS scenarios trust their own test CA by file.
- */
-export const UNSET_IN_CHILDREN: readonly string[] = ['NODE_EXTRA_CA_CERTS']
-
-/** The harness's environment less UNSET_IN_CHILDREN, plus `extra`. */
-export function childEnv (extra: Readonly<Record<string, string>> = {}, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, ...extra }
-  for (const name of UNSET_IN_CHILDREN) delete env[name]
-  return env
-}
-
 export interface Child {
   readonly name: string
   readonly ownGroup: boolean
@@ -59,7 +41,7 @@ export interface SpawnOptions {
 
 export function spawnChild (name: string, command: string, args: readonly string[], options: SpawnOptions = {}): Child {
   const stdio: StdioOptions = [options.stdinPipe === true ? 'pipe' : 'ignore', options.stdout ?? 'ignore', 'pipe']
-  const proc = spawn(command, args, { cwd: REPO_ROOT, stdio, detached: options.ownGroup === true, env: childEnv(options.env) })
+  const proc = spawn(command, args, { cwd: REPO_ROOT, stdio, detached: options.ownGroup === true, env: { ...process.env, ...options.env } })
   if (proc.pid === undefined) throw new Error(`${name}: could not spawn ${command}`)
   let tail = ''
   let head = ''

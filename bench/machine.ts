@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { REPO_ROOT, UNSET_IN_CHILDREN } from './children.js'
+import { REPO_ROOT } from './children.js'
 import type { NginxBinary } from './nginx.js'
 import type { RouterWays } from './router-ways.js'
 
@@ -15,8 +15,6 @@ export interface MachineInfo {
   readonly kernel: string
   /** 1, 5 and 15 minute load averages when the run started. */
   readonly loadAtStart: readonly number[]
-  /** The variables of UNSET_IN_CHILDREN (children.ts) this machine sets, which the bench's children run without. */
-  readonly unsetInChildren: readonly string[]
 }
 
 export interface Versions {
@@ -47,8 +45,7 @@ export function describeMachine (): MachineInfo {
     cpuModel,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     kernel: release(),
-    loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
-    unsetInChildren: UNSET_IN_CHILDREN.filter((name) => process.env[name] !== undefined)
+    loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100)
   }
 }
 

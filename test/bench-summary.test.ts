@@ -112,7 +112,7 @@ t.test('the markdown report carries Node-labelled columns, the issue #14 table a
     startedAt: '2026-12-01T00:00:00.000Z',
     wallSeconds: 600,
     options: parseBenchOptions([]),
-    machine: { cores: 2, cpuModel: 'test', memoryGiB: 1, kernel: 'test', loadAtStart: [0, 0, 0], unsetInChildren: ['NODE_EXTRA_CA_CERTS'] },
+    machine: { cores: 2, cpuModel: 'test', memoryGiB: 1, kernel: 'test', loadAtStart: [0, 0, 0] },
     otherCpu: { seconds: 0, share: 0 },
     versions: { sockrouterSource: 'here', node: 'v20.20.2', nodes: { machine: 'v20.20.2', binary: 'v26.12.1', peers: 'v26.12.1' }, nginx: '1.22.1', packages: {}, tls: null },
     targets: ['direct', 'sockrouter-binary', 'sockrouter-w2', 'nginx', 'http-proxy-binary-node'],
@@ -125,7 +125,6 @@ t.test('the markdown report carries Node-labelled columns, the issue #14 table a
   const md = renderMarkdownReport(report)
   t.match(md, '| Scenario | Metric | direct | sockrouter binary (Node 26) | sockrouter binary, 2 workers (Node 26) | nginx | http-proxy (Node 26) |')
   t.match(md, "the machine's v20.20.2 runs sockrouter's source (tsx) and bundle")
-  t.match(md, 'Environment: this machine sets NODE_EXTRA_CA_CERTS; every process the bench starts runs without it')
   t.match(md, '| HTTP small c50 req/s vs the best Node peer on the same Node | 1.500× | ≥ 1.5× | met |')
   t.match(md, '| sockrouter binary, 2 workers (Node 26) | 2 | 20,500 | 1.03 | 20,000 |')
   t.match(md, /the load generator and the backend compete with the proxy's workers for the same cores, so a scaling figure here means little\. 2 workers gave 1\.2\d× the req\/s of 1 here\./)
