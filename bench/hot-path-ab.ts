@@ -12,6 +12,8 @@ import { readinessEndpoint } from './targets.js'
 /**
  * The HTTP hot path of two or more router bundles side by side (issue #14):
  * `node --import tsx bench/hot-path-ab.ts [--rounds N] [--seconds S] [--connections C] [--node PATH] LABEL=BUNDLE LABEL=BUNDLE...`.
+ * A BUNDLE that is not a `.cjs`/`.js` file is taken for a single binary and
+ * run as it is.
  * Every bundle runs at once, with its access log on (to a file, as the
  * harness keeps it), behind the bench's JSON backend. Each round loads each
  * router in turn with autocannon (c50 by default), the order flipping every
@@ -53,7 +55,11 @@ async function start (build: Build, node: string, socketDir: string, logDir: str
   const port = await freePort()
   const logFd = openSync(join(logDir, `${build.label}.log`), 'w')
   try {
-    build.child = spawnChild(build.label, node, [build.path, '--socket-dir', socketDir, '--listen', `127.0.0.1:${port}`, '--log-level', 'info'], { stdout: logFd, stdinPipe: true })
+    const args = ['--socket-dir', socketDir, '--listen', `127.0.0.1:${port}`, '--log-level', 'info']
+    // A bundle runs on `node`; anything else is the single binary, on its own embedded Node.
+    build.child = /\.c?js$/.test(build.path)
+      ? spawnChild(build.label, node, [build.path, ...args], { stdout: logFd, stdinPipe: true })
+      : spawnChild(build.label, build.path, args, { stdout: logFd, stdinPipe: true })
   } finally {
     closeSync(logFd)
   }

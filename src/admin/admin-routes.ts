@@ -1,30 +1,20 @@
 import type { FastifyInstance } from 'fastify'
-import type { RescanFailure } from '../discovery/snapshot-source.js'
 import type { UpstreamPools } from '../forward/upstream-pools.js'
 import { viewHealth, type HealthState, type RouteHealth } from '../health/route-health.js'
 import type { Skipped } from '../routing/build-route-table.js'
-import type { RouteStore } from '../routing/route-store.js'
 import { RESERVED_SERVICE } from '../routing/route-types.js'
 import { registerDashboardPage } from './dashboard-page.js'
 import { registerLiveFeed } from './live-feed.js'
-import type { ActivitySource } from './live-state.js'
+import type { RouterStateSources } from './live-state.js'
 import { registerMetricsEndpoint, type MetricsEndpointDeps } from './metrics-endpoint.js'
 import type { WholeRouterView } from './whole-router.js'
 
-export interface AdminDeps {
-  readonly store: RouteStore
+export interface AdminDeps extends RouterStateSources {
   readonly pools: UpstreamPools
-  readonly startedAt: number
-  /** Current services.d errors (issue #4). */
-  readonly configErrors: () => readonly string[]
-  /** Why the latest rescan failed, or null (issue #10). */
-  readonly rescanFailure: () => RescanFailure | null
   /** What the latest table build left out: the same problems `sockrouter check` fails on (issue #12). */
   readonly skipped: () => readonly Skipped[]
   /** Each route's health (issue #12); null: every route is `unknown`. */
   readonly health: RouteHealth | null
-  /** Per-route traffic for the live feed (issue #12). */
-  readonly activity?: ActivitySource
   /** Aborted when the router starts to close, so the live feed's open streams end at once (issue #12). */
   readonly shutdown?: AbortSignal
   /** Prometheus metrics (issue #12); GET /_sockrouter/metrics exists only with them. */

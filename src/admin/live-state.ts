@@ -54,18 +54,24 @@ export interface LiveState {
   readonly errors: readonly RecentError[]
 }
 
-export interface LiveStateDeps {
+/** What every view of the router's state reads: the state endpoints here, the admin routes (admin-routes.ts) and the live feed. */
+export interface RouterStateSources {
   readonly store: RouteStore
   readonly startedAt: number
-  readonly version: string
+  /** Current services.d errors (issue #4). */
   readonly configErrors: () => readonly string[]
+  /** Why the latest rescan failed, or null (issue #10). */
   readonly rescanFailure: () => RescanFailure | null
+  /** Per-route traffic (issue #12 item 2); without it zeros, no latencies and no errors. */
+  readonly activity?: ActivitySource
+}
+
+export interface LiveStateDeps extends RouterStateSources {
+  readonly version: string
   /** Routes the table build left out (a duplicate prefix): shown with the file errors, as `sockrouter check` does. */
   readonly skipped?: () => readonly { readonly what: string, readonly reason: string }[]
   /** Route health (issue #12 item 1); without it every route is 'unknown'. */
   readonly health?: HealthLookup
-  /** Per-route traffic (issue #12 item 2); without it zeros, no latencies and no errors. */
-  readonly activity?: ActivitySource
 }
 
 const NO_ACTIVITY: RouteActivitySample = Object.freeze({
