@@ -61,7 +61,7 @@ export const httpOneConnection: Scenario = {
     { key: 'p50Us', label: 'p50', unit: 'µs', better: 'lower', compare: 'difference' },
     { key: 'p99Us', label: 'p99', unit: 'µs', better: 'lower', compare: 'difference' },
     reqPerSec,
-    // Issue #14: with one request in flight the proxy's CPU per request is paid in series, so it bounds the latency it adds from below.
+    // Issue #14: with one request in flight the proxy's CPU per request is paid in series, so it is most of the latency the proxy adds.
     cpuPerReq
   ],
   appliesTo: () => true,
