@@ -14,7 +14,16 @@ const DURATION_PATTERN = /^\d+(?:\.\d+)?(?:ms|s|m|h)$/
 
 // strictRequired is off because oneOf names keys declared in the parent's properties.
 // allowUnionTypes: `healthCheck` is `false` or a map (issue #12).
-const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true })
+// validateSchema and code.optimize are off for start-up (issue #14): the
+// first route file compiled the validator on a start's first scan, and a
+// start with a services.d took 306-347 ms to its first routed 200 against
+// about 190 without. Checking our fixed schema against the JSON Schema
+// meta-schema compiled that meta-schema first (61 of the 97 ms of the
+// compile, in a profile of the binary), and the optimizer's passes over
+// the generated code were most of the rest. test/route-file-schema.test.ts
+// checks the schema against the meta-schema instead; the validator is
+// called once per file read, so its code need not be the fastest.
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, validateSchema: false, code: { optimize: false } })
 ajv.addFormat('duration', {
   type: 'string',
   validate: (text: string) => {
