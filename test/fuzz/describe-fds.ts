@@ -4,6 +4,7 @@
  * a pipe, a file.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { eventually } from '../helpers/raw-socket.js'
 
 function socketNames (): Map<string, string> {
   const names = new Map<string, string>()
@@ -57,10 +58,5 @@ export function newFds (before: Map<string, string>, pid: number): string[] {
  * watches its socket dir is a failure of its own.
  */
 export async function waitForWatches (pid: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (performance.now() < deadline) {
-    if ([...describeFds(pid).values()].some((target) => target === 'anon_inode:inotify')) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`the router (pid ${pid}) set up no directory watch within ${timeoutMs} ms`)
+  await eventually(() => [...describeFds(pid).values()].some((target) => target === 'anon_inode:inotify'), timeoutMs, `the router (pid ${pid}) to set up a directory watch`)
 }
